@@ -1,0 +1,40 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Release builds of numeric code need unchecked arithmetic in hot loops to be fast; the
+// loops themselves bound their indices, so -Ounchecked is not used: plain -O everywhere.
+let package = Package(
+    name: "icl-heads",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "icl-capture", targets: ["CaptureCLI"]),
+        .executable(name: "icl-analyze", targets: ["AnalyzeCLI"]),
+        .library(name: "Capture", targets: ["Capture"]),
+        .library(name: "Analyze", targets: ["Analyze"]),
+        .library(name: "Shared", targets: ["Shared"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries: Debian's libhdf5-dev (serial) and libopenblas-dev, each behind a
+        // small C shim header (HDF5's type ids are macros Swift cannot import).
+        .systemLibrary(name: "CHDF5", path: "Sources/CHDF5"),
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
+
+        .target(name: "Shared", dependencies: ["CHDF5", "COpenBLAS"]),
+        .target(name: "Capture", dependencies: ["Shared", "COpenBLAS"]),
+        .target(name: "Analyze", dependencies: ["Shared"]),
+
+        .executableTarget(
+            name: "CaptureCLI",
+            dependencies: ["Capture", "Shared", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(
+            name: "AnalyzeCLI",
+            dependencies: ["Analyze", "Shared", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
+        .target(name: "TestSupport", dependencies: ["Shared"], path: "Tests/TestSupport"),
+        .testTarget(name: "SharedTests", dependencies: ["Shared", "TestSupport"]),
+        .testTarget(name: "CaptureTests", dependencies: ["Capture", "Shared", "TestSupport"]),
+    ]
+)

@@ -1,0 +1,14 @@
+import Analyze
+import ArgumentParser
+
+@main
+struct AnalyzeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "icl-analyze",
+        abstract: "Scores attention heads for in-context learning from icl-capture dumps, without the model.",
+        discussion: """
+            Example:
+              icl-analyze --version
+            """,
+        version: AnalyzerVersion.string)
+}

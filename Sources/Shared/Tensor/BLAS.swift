@@ -1,0 +1,36 @@
+import COpenBLAS
+
+/// fp32 matrix products on OpenBLAS. Every matrix is row-major.
+public enum BLAS {
+    /// Threads OpenBLAS may use for one call (the `--threads` option).
+    public static func setThreads(_ count: Int) {
+        openblas_set_num_threads(Int32(max(1, count)))
+    }
+
+    public static var threads: Int { Int(openblas_get_num_threads()) }
+
+    /// C[m, n] = alpha * A[m, k] · B[n, k]^T + beta * C, the shape of `x · W^T` for a weight
+    /// W stored [out, in] as in Hugging Face checkpoints. Leading dimensions allow strided views.
+    public static func matmulTransposedB(
+        _ a: UnsafePointer<Float>, lda: Int,
+        _ b: UnsafePointer<Float>, ldb: Int,
+        _ c: UnsafeMutablePointer<Float>, ldc: Int,
+        m: Int, n: Int, k: Int, alpha: Float = 1, beta: Float = 0
+    ) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb),
+                    beta, c, Int32(ldc))
+    }
+
+    /// C[m, n] = alpha * A[m, k] · B[k, n] + beta * C.
+    public static func matmul(
+        _ a: UnsafePointer<Float>, lda: Int,
+        _ b: UnsafePointer<Float>, ldb: Int,
+        _ c: UnsafeMutablePointer<Float>, ldc: Int,
+        m: Int, n: Int, k: Int, alpha: Float = 1, beta: Float = 0
+    ) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb),
+                    beta, c, Int32(ldc))
+    }
+}
