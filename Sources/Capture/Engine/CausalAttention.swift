@@ -1,0 +1,71 @@
+import Foundation
+import Shared
+
+// Legend: N = packed tokens, T = one sequence's new tokens, P = its cached tokens, S = P + T,
+// H = query heads, K = KV heads, E = head_dim, W = (H + 2K) * E = one row of fused q/k/v.
+
+/// Where one sequence's keys and values for a layer live: the KV cache, or (without a cache)
+/// the k and v columns of the fused q/k/v rows themselves.
+struct KeyValueSource {
+    let keys: UnsafePointer<Float>     // [S, stride], head g at column g * E
+    let values: UnsafePointer<Float>   // [S, stride]
+    let stride: Int
+}
+
+/// Scaled dot-product attention with a causal mask, eager-style (scores, softmax, weighted
+/// values), over every (sequence, query head) pair of a packed batch.
+struct CausalAttention {
+    let config: ModelConfig
+    /// Queries handled per GEMM; a block only computes the keys its last query can see, which
+    /// skips most of the masked upper triangle of long prompts.
+    let queryBlock = 128
+
+    /// qkv: [N, W] after RoPE -> z: [N, H * E]. `patterns`, when given, receives each
+    /// sequence's probabilities: patterns[b] is [H, T, S] and must be zero-filled.
+    func run(qkv: UnsafePointer<Float>, layout: BatchLayout, sources: [KeyValueSource],
+             z: UnsafeMutablePointer<Float>, patterns: [UnsafeMutablePointer<Float>]?) {
+        let heads = config.headCount
+        let e = config.headDim, w = (heads + 2 * config.kvHeadCount) * e, zWidth = heads * e
+        let scale = 1 / Float(e).squareRoot()
+        let tasks = layout.sequences.count * heads
+
+        // Each task is one small GEMM chain; the tasks run side by side on single-threaded
+        // BLAS rather than one after another on a threaded BLAS that cannot split them well.
+        let blasThreads = ComputeThreads.count
+        if blasThreads > 1 { BLAS.setThreads(1) }
+        defer { if blasThreads > 1 { BLAS.setThreads(blasThreads) } }
+
+        ComputeThreads.forEach(tasks) { task in
+            let b = task / heads, h = task % heads
+            let span = layout.sequences[b], source = sources[b]
+            let g = config.kvHead(forQueryHead: h)
+            let s = span.keyCount, p = span.pastLength
+            let queries = qkv + span.rowStart * w + h * e
+            let keys = source.keys + g * e, values = source.values + g * e
+            let out = z + span.rowStart * zWidth + h * e
+            let pattern = patterns.map { $0[b] + h * span.tokenCount * s }
+            let scores = UnsafeMutablePointer<Float>.allocate(capacity: min(queryBlock, span.tokenCount) * s)
+            defer { scores.deallocate() }
+
+            var first = 0
+            while first < span.tokenCount {
+                let rows = min(queryBlock, span.tokenCount - first)
+                let visible = p + first + rows
+                // scores[rows, visible] = scale * q · k^T
+                BLAS.matmulTransposedB(queries + first * w, lda: w, keys, ldb: source.stride,
+                                       scores, ldc: visible, m: rows, n: visible, k: e, alpha: scale)
+                for r in 0..<rows {
+                    let row = scores + r * visible
+                    Kernels.softmaxRow(row, valid: p + first + r + 1, width: visible)
+                    if let pattern {
+                        (pattern + (first + r) * s).update(from: row, count: visible)
+                    }
+                }
+                // z[rows, E] = probabilities · v
+                BLAS.matmul(scores, lda: visible, values, ldb: source.stride,
+                            out + first * zWidth, ldc: zWidth, m: rows, n: e, k: visible)
+                first += rows
+            }
+        }
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import Shared
+
+// Element-wise and row-wise kernels of the forward pass. Legend: N rows, D or F columns.
+// Each mirrors the operation order of transformers' fp32 modules so results agree to
+// rounding (no fused multiply-add is formed: Swift does not contract float expressions).
+
+enum Kernels {
+    /// Per-row RMSNorm scale s = 1 / sqrt(mean(x^2) + eps). x: [N, D] -> scale: [N]
+    static func rmsScale(_ x: UnsafePointer<Float>, rows: Int, width: Int, epsilon: Float,
+                         into scale: UnsafeMutablePointer<Float>) {
+        ComputeThreads.forEach(chunks(rows)) { chunk in
+            for r in range(chunk, of: rows) {
+                let row = x + r * width
+                var sum: Float = 0
+                for i in 0..<width { sum += row[i] * row[i] }
+                scale[r] = 1 / (sum / Float(width) + epsilon).squareRoot()
+            }
+        }
+    }
+
+    /// out = gamma * (x * s) row by row. x, out: [N, D]; scale: [N]; gamma: [D]
+    static func applyRMSNorm(_ x: UnsafePointer<Float>, scale: UnsafePointer<Float>,
+                             gamma: UnsafePointer<Float>, rows: Int, width: Int,
+                             into out: UnsafeMutablePointer<Float>) {
+        ComputeThreads.forEach(chunks(rows)) { chunk in
+            for r in range(chunk, of: rows) {
+                let row = x + r * width, o = out + r * width, s = scale[r]
+                for i in 0..<width { o[i] = gamma[i] * (row[i] * s) }
+            }
+        }
+    }
+
+    /// act = silu(gate) * up. gateUp: [N, 2F] (gate columns, then up) -> act: [N, F]
+    static func swiGLU(_ gateUp: UnsafePointer<Float>, rows: Int, width: Int,
+                       into act: UnsafeMutablePointer<Float>) {
+        ComputeThreads.forEach(chunks(rows)) { chunk in
+            for r in range(chunk, of: rows) {
+                let g = gateUp + r * 2 * width, u = g + width, a = act + r * width
+                for i in 0..<width {
+                    let x = g[i]
+                    a[i] = x / (1 + expf(-x)) * u[i]
+                }
+            }
+        }
+    }
+
+    /// y += x, both [count]
+    static func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count { y[i] += x[i] }
+    }
+
+    /// Adds `bias` ([width]) to every row of rows: [N, width].
+    static func addBias(_ bias: UnsafePointer<Float>, to rows: UnsafeMutablePointer<Float>,
+                        count: Int, width: Int) {
+        for r in 0..<count {
+            let row = rows + r * width
+            for i in 0..<width { row[i] += bias[i] }
+        }
+    }
+
+    /// In-place softmax of the first `valid` entries of a row; the entries from `valid` to
+    /// `width` are masked (set to 0), as a causal mask of -inf would leave them.
+    static func softmaxRow(_ row: UnsafeMutablePointer<Float>, valid: Int, width: Int) {
+        var maximum = -Float.infinity
+        for j in 0..<valid where row[j] > maximum { maximum = row[j] }
+        var sum: Float = 0
+        for j in 0..<valid {
+            let e = expf(row[j] - maximum)
+            row[j] = e
+            sum += e
+        }
+        let inverse = 1 / sum
+        for j in 0..<valid { row[j] *= inverse }
+        for j in valid..<width { row[j] = 0 }
+    }
+
+    /// Rows are split into at most 4 chunks per thread, so small calls stay on one thread.
+    private static func chunks(_ rows: Int) -> Int {
+        rows < 16 ? 1 : min(rows, ComputeThreads.count * 4)
+    }
+
+    private static func range(_ chunk: Int, of rows: Int) -> Range<Int> {
+        let parts = chunks(rows)
+        return (rows * chunk / parts)..<(rows * (chunk + 1) / parts)
+    }
+}

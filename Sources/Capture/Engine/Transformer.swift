@@ -1,0 +1,233 @@
+import Shared
+
+// Legend: N = tokens of the packed batch (all sequences back to back, no padding),
+// T = one sequence's new tokens, P = its cached tokens, D = d_model, H = query heads,
+// K = KV heads, E = head_dim, W = (H + 2K) * E, F = d_ff, V = vocabulary, L = layers.
+
+/// Which positions get logits: computing them costs a [rows, D] x [D, V] GEMM.
+public enum LogitsSelection: Sendable {
+    case none
+    /// The last new token of each sequence: logits [B, V].
+    case last
+    /// Every new token: logits [N, V].
+    case all
+}
+
+/// One sequence of a forward call: its new tokens and, for generation, its KV cache (which
+/// the call extends). Without a cache the tokens are a whole prompt starting at position 0.
+public struct SequenceInput {
+    public var tokens: [Int32]
+    public var cache: KVCache?
+
+    public init(tokens: [Int32], cache: KVCache? = nil) {
+        self.tokens = tokens
+        self.cache = cache
+    }
+}
+
+public struct ForwardOutput {
+    public let layout: BatchLayout
+    public let selection: LogitsSelection
+    public let vocabularySize: Int
+    /// [rows, V]: one row per sequence (.last) or per packed token (.all).
+    public let logits: [Float]
+
+    /// Logits of sequence b's last new token.
+    public func lastLogits(of sequence: Int) -> ArraySlice<Float> {
+        let row: Int
+        switch selection {
+        case .none: return []
+        case .last: row = sequence
+        case .all:
+            let span = layout.sequences[sequence]
+            row = span.rowStart + span.tokenCount - 1
+        }
+        return logits[(row * vocabularySize)..<((row + 1) * vocabularySize)]
+    }
+}
+
+/// The one decoder-only transformer engine: RMSNorm, RoPE attention with grouped KV heads,
+/// SwiGLU MLP. Llama-family and Qwen2 models differ only in their ModelConfig and weights.
+public final class Transformer: @unchecked Sendable {
+    public let config: ModelConfig
+    public let weights: ModelWeights
+    private let rope: RotaryEmbedding
+    private let attention: CausalAttention
+
+    public init(config: ModelConfig, weights: ModelWeights, source: String) throws {
+        try config.validate(source: source)
+        try weights.validate(against: config, source: source)
+        self.config = config
+        self.weights = weights
+        rope = RotaryEmbedding(config: config, frequencyFactors: weights.ropeFrequencyFactors)
+        attention = CausalAttention(config: config)
+    }
+
+    /// One prompt from position 0, no cache.
+    public func forward(tokens: [Int32], logits: LogitsSelection = .last,
+                        hooks: Hooks? = nil) throws -> ForwardOutput {
+        try forward([SequenceInput(tokens: tokens)], logits: logits, hooks: hooks)
+    }
+
+    /// Runs every sequence's new tokens through the model in one packed batch: each linear
+    /// layer is one GEMM over all N tokens; attention stays within each sequence.
+    public func forward(_ sequences: [SequenceInput], logits selection: LogitsSelection = .last,
+                        hooks: Hooks? = nil) throws -> ForwardOutput {
+        let layout = try plan(sequences)
+        let n = layout.tokenCount
+        let d = config.hiddenSize, e = config.headDim, f = config.intermediateSize
+        let h = config.headCount, k = config.kvHeadCount
+        let w = (h + 2 * k) * e, zWidth = h * e
+
+        let x = FloatBuffer(count: n * d)            // residual stream [N, D]
+        let normed = FloatBuffer(count: n * d)       // [N, D]
+        let scale = FloatBuffer(count: n)            // RMSNorm scales [N]
+        let qkv = FloatBuffer(count: n * w)          // [N, W]
+        let z = FloatBuffer(count: n * zWidth)       // [N, H, E]
+        let attnOut = FloatBuffer(count: n * d)      // [N, D]
+        let gateUp = FloatBuffer(count: n * 2 * f)   // [N, 2F]
+        let act = FloatBuffer(count: n * f)          // [N, F]
+        let mlpOut = FloatBuffer(count: n * d)       // [N, D]
+
+        embed(sequences, layout: layout, into: x.pointer)
+        let rotations = zip(sequences, layout.sequences).map { sequence, span in
+            rope.table(start: span.pastLength, count: span.tokenCount)
+        }
+        for sequence in sequences { sequence.cache?.reserve((sequence.cache?.length ?? 0) + sequence.tokens.count) }
+
+        for (l, layer) in weights.layers.enumerated() {
+            hooks?.run(.residPre(l), shape: [n, d], values: x.pointer, layout: layout)
+
+            // Attention block.
+            Kernels.rmsScale(x.pointer, rows: n, width: d, epsilon: config.rmsNormEpsilon, into: scale.pointer)
+            Kernels.applyRMSNorm(x.pointer, scale: scale.pointer, gamma: layer.attentionNorm.pointer,
+                                 rows: n, width: d, into: normed.pointer)
+            BLAS.matmulTransposedB(normed.pointer, lda: d, layer.qkv.pointer, ldb: d, qkv.pointer, ldc: w,
+                                   m: n, n: w, k: d)
+            if let bias = layer.qkvBias { Kernels.addBias(bias.pointer, to: qkv.pointer, count: n, width: w) }
+            for (span, rotation) in zip(layout.sequences, rotations) {
+                let rows = qkv.pointer + span.rowStart * w
+                rope.apply(rows, stride: w, count: span.tokenCount, heads: h, cos: rotation.cos, sin: rotation.sin)
+                rope.apply(rows + h * e, stride: w, count: span.tokenCount, heads: k,
+                           cos: rotation.cos, sin: rotation.sin)
+            }
+            let sources = keyValueSources(sequences, layout: layout, layer: l, qkv: qkv.pointer)
+            let patternBuffers = hooks?.isHooked(.attnPattern(l)) == true
+                ? layout.sequences.map { FloatBuffer(count: h * $0.tokenCount * $0.keyCount) } : nil
+            attention.run(qkv: qkv.pointer, layout: layout, sources: sources, z: z.pointer,
+                          patterns: patternBuffers?.map(\.pointer))
+            if let patternBuffers {
+                for (b, span) in layout.sequences.enumerated() {
+                    hooks?.run(.attnPattern(l), shape: [h, span.tokenCount, span.keyCount],
+                               values: patternBuffers[b].pointer, layout: layout, sequence: b)
+                }
+            }
+            hooks?.run(.z(l), shape: [n, h, e], values: z.pointer, layout: layout)
+            BLAS.matmulTransposedB(z.pointer, lda: zWidth, layer.output.pointer, ldb: zWidth,
+                                   attnOut.pointer, ldc: d, m: n, n: d, k: zWidth)
+            if let bias = layer.outputBias { Kernels.addBias(bias.pointer, to: attnOut.pointer, count: n, width: d) }
+            hooks?.run(.attnOut(l), shape: [n, d], values: attnOut.pointer, layout: layout)
+            Kernels.add(attnOut.pointer, into: x.pointer, count: n * d)
+            hooks?.run(.residMid(l), shape: [n, d], values: x.pointer, layout: layout)
+
+            // MLP block.
+            Kernels.rmsScale(x.pointer, rows: n, width: d, epsilon: config.rmsNormEpsilon, into: scale.pointer)
+            Kernels.applyRMSNorm(x.pointer, scale: scale.pointer, gamma: layer.mlpNorm.pointer,
+                                 rows: n, width: d, into: normed.pointer)
+            BLAS.matmulTransposedB(normed.pointer, lda: d, layer.gateUp.pointer, ldb: d, gateUp.pointer,
+                                   ldc: 2 * f, m: n, n: 2 * f, k: d)
+            Kernels.swiGLU(gateUp.pointer, rows: n, width: f, into: act.pointer)
+            BLAS.matmulTransposedB(act.pointer, lda: f, layer.down.pointer, ldb: f, mlpOut.pointer, ldc: d,
+                                   m: n, n: d, k: f)
+            hooks?.run(.mlpOut(l), shape: [n, d], values: mlpOut.pointer, layout: layout)
+            Kernels.add(mlpOut.pointer, into: x.pointer, count: n * d)
+        }
+        for sequence in sequences { sequence.cache?.advance(by: sequence.tokens.count) }
+
+        hooks?.run(.residFinal, shape: [n, d], values: x.pointer, layout: layout)
+        Kernels.rmsScale(x.pointer, rows: n, width: d, epsilon: config.rmsNormEpsilon, into: scale.pointer)
+        hooks?.run(.finalNormScale, shape: [n], values: scale.pointer, layout: layout)
+        let logits = unembed(x.pointer, scale: scale.pointer, layout: layout, selection: selection, hooks: hooks)
+        return ForwardOutput(layout: layout, selection: selection, vocabularySize: config.vocabularySize,
+                             logits: logits)
+    }
+
+    /// Lays the sequences out back to back and checks their tokens and lengths.
+    private func plan(_ sequences: [SequenceInput]) throws -> BatchLayout {
+        var spans: [SequenceSpan] = []
+        var row = 0
+        for (b, sequence) in sequences.enumerated() {
+            let past = sequence.cache?.length ?? 0
+            if sequence.tokens.isEmpty { throw InputError(file: nil, "sequence \(b) has no tokens") }
+            if let bad = sequence.tokens.first(where: { $0 < 0 || Int($0) >= config.vocabularySize }) {
+                throw InputError(file: nil, "token id \(bad) is outside the vocabulary (0..<\(config.vocabularySize))")
+            }
+            if let cache = sequence.cache, cache.layerCount != config.layerCount
+                || cache.width != config.kvHeadCount * config.headDim {
+                throw InputError(file: nil, "sequence \(b): KV cache was made for another model")
+            }
+            if past + sequence.tokens.count > config.contextLength {
+                throw InputError(file: nil, "sequence \(b) has \(past + sequence.tokens.count) tokens, more than the model's context of \(config.contextLength)")
+            }
+            spans.append(SequenceSpan(rowStart: row, tokenCount: sequence.tokens.count, pastLength: past))
+            row += sequence.tokens.count
+        }
+        return BatchLayout(sequences: spans)
+    }
+
+    /// x[r] = embedding row of token r. x: [N, D]
+    private func embed(_ sequences: [SequenceInput], layout: BatchLayout, into x: UnsafeMutablePointer<Float>) {
+        let d = config.hiddenSize
+        for (sequence, span) in zip(sequences, layout.sequences) {
+            for (t, token) in sequence.tokens.enumerated() {
+                (x + (span.rowStart + t) * d).update(from: weights.embedding.pointer + Int(token) * d, count: d)
+            }
+        }
+    }
+
+    /// Stores this call's keys and values in each sequence's cache (when it has one) and says
+    /// where attention reads them.
+    private func keyValueSources(_ sequences: [SequenceInput], layout: BatchLayout, layer: Int,
+                                 qkv: UnsafePointer<Float>) -> [KeyValueSource] {
+        let e = config.headDim, h = config.headCount, kvWidth = config.kvHeadCount * e
+        let w = (h + 2 * config.kvHeadCount) * e
+        return zip(sequences, layout.sequences).map { sequence, span in
+            let rows = qkv + span.rowStart * w
+            guard let cache = sequence.cache else {
+                return KeyValueSource(keys: rows + h * e, values: rows + h * e + kvWidth, stride: w)
+            }
+            let keys = cache.keys(layer: layer), values = cache.values(layer: layer)
+            for t in 0..<span.tokenCount {
+                let position = span.pastLength + t
+                (keys + position * kvWidth).update(from: rows + t * w + h * e, count: kvWidth)
+                (values + position * kvWidth).update(from: rows + t * w + h * e + kvWidth, count: kvWidth)
+            }
+            return KeyValueSource(keys: keys, values: values, stride: kvWidth)
+        }
+    }
+
+    /// Final RMSNorm and unembedding of the selected rows -> logits [rows, V].
+    private func unembed(_ x: UnsafePointer<Float>, scale: UnsafePointer<Float>, layout: BatchLayout,
+                         selection: LogitsSelection, hooks: Hooks?) -> [Float] {
+        let d = config.hiddenSize, v = config.vocabularySize
+        let rows: [Int]
+        switch selection {
+        case .none: return []
+        case .last: rows = layout.sequences.map { $0.rowStart + $0.tokenCount - 1 }
+        case .all: rows = Array(0..<layout.tokenCount)
+        }
+        let normed = FloatBuffer(count: rows.count * d)      // [rows, D]
+        let rowScales = FloatBuffer(rows.map { scale[$0] })  // [rows]
+        let gathered = FloatBuffer(count: rows.count * d)
+        for (i, r) in rows.enumerated() { (gathered.pointer + i * d).update(from: x + r * d, count: d) }
+        Kernels.applyRMSNorm(gathered.pointer, scale: rowScales.pointer, gamma: weights.finalNorm.pointer,
+                             rows: rows.count, width: d, into: normed.pointer)
+        var logits = [Float](repeating: 0, count: rows.count * v)
+        logits.withUnsafeMutableBufferPointer { out in
+            BLAS.matmulTransposedB(normed.pointer, lda: d, weights.unembedding.pointer, ldb: d,
+                                   out.baseAddress!, ldc: v, m: rows.count, n: v, k: d)
+            hooks?.run(.logits, shape: [rows.count, v], values: out.baseAddress!, layout: layout)
+        }
+        return logits
+    }
+}

@@ -1,0 +1,85 @@
+import Shared
+
+// Legend: D = d_model, H = query heads, K = KV heads, E = head_dim, F = d_ff, V = vocabulary.
+// Matrices are row-major [out, in], as in Hugging Face checkpoints, so a projection is x · W^T.
+
+/// One decoder layer's fp32 weights. q/k/v and gate/up are fused into one matrix each so
+/// that each is a single GEMM; rows keep the Hugging Face (rotate_half RoPE) order.
+public final class LayerWeights: @unchecked Sendable {
+    public let attentionNorm: FloatBuffer   // [D]
+    public let qkv: FloatBuffer             // [(H + 2K) * E, D]: q rows, then k rows, then v rows
+    public let qkvBias: FloatBuffer?        // [(H + 2K) * E]
+    public let output: FloatBuffer          // W_O: [D, H * E]
+    public let outputBias: FloatBuffer?     // [D]
+    public let mlpNorm: FloatBuffer         // [D]
+    public let gateUp: FloatBuffer          // [2F, D]: gate rows, then up rows
+    public let down: FloatBuffer            // [D, F]
+
+    public init(attentionNorm: FloatBuffer, qkv: FloatBuffer, qkvBias: FloatBuffer?,
+                output: FloatBuffer, outputBias: FloatBuffer?, mlpNorm: FloatBuffer,
+                gateUp: FloatBuffer, down: FloatBuffer) {
+        self.attentionNorm = attentionNorm
+        self.qkv = qkv
+        self.qkvBias = qkvBias
+        self.output = output
+        self.outputBias = outputBias
+        self.mlpNorm = mlpNorm
+        self.gateUp = gateUp
+        self.down = down
+    }
+}
+
+/// All fp32 weights of a model, in the engine's canonical form.
+public final class ModelWeights: @unchecked Sendable {
+    public let embedding: FloatBuffer        // [V, D]
+    public let layers: [LayerWeights]
+    public let finalNorm: FloatBuffer        // [D]
+    /// W_U rows: [V, D]; the embedding buffer itself when the model ties them.
+    public let unembedding: FloatBuffer
+    /// Per-frequency divisors of the RoPE inverse frequencies ([E / 2]), as GGUF files of
+    /// Llama 3.1-style models store them (`rope_freqs.weight`) instead of rope-scaling keys.
+    public let ropeFrequencyFactors: [Float]?
+
+    public init(embedding: FloatBuffer, layers: [LayerWeights], finalNorm: FloatBuffer,
+                unembedding: FloatBuffer, ropeFrequencyFactors: [Float]?) {
+        self.embedding = embedding
+        self.layers = layers
+        self.finalNorm = finalNorm
+        self.unembedding = unembedding
+        self.ropeFrequencyFactors = ropeFrequencyFactors
+    }
+
+    /// Checks every buffer's size against `config`; `source` names the model file.
+    public func validate(against config: ModelConfig, source: String) throws {
+        let d = config.hiddenSize, e = config.headDim, f = config.intermediateSize
+        let qkvRows = (config.headCount + 2 * config.kvHeadCount) * e
+        func expect(_ buffer: FloatBuffer?, _ count: Int, _ what: String) throws {
+            guard let buffer else { return }
+            if buffer.count != count {
+                throw InputError(file: source, "\(what) has \(buffer.count) values, expected \(count)")
+            }
+        }
+        try expect(embedding, config.vocabularySize * d, "token embedding")
+        try expect(unembedding, config.vocabularySize * d, "unembedding")
+        try expect(finalNorm, d, "final norm")
+        if layers.count != config.layerCount {
+            throw InputError(file: source, "has \(layers.count) layers, config says \(config.layerCount)")
+        }
+        for (l, layer) in layers.enumerated() {
+            try expect(layer.attentionNorm, d, "layer \(l) attention norm")
+            try expect(layer.qkv, qkvRows * d, "layer \(l) q/k/v projection")
+            try expect(layer.qkvBias, qkvRows, "layer \(l) q/k/v bias")
+            try expect(layer.output, d * config.attentionWidth, "layer \(l) output projection")
+            try expect(layer.outputBias, d, "layer \(l) output bias")
+            try expect(layer.mlpNorm, d, "layer \(l) MLP norm")
+            try expect(layer.gateUp, 2 * f * d, "layer \(l) gate/up projection")
+            try expect(layer.down, d * f, "layer \(l) down projection")
+            if config.attentionQKVBias != (layer.qkvBias != nil) {
+                throw InputError(file: source, "layer \(l): q/k/v biases \(layer.qkvBias == nil ? "missing" : "present") but the config says \(config.attentionQKVBias ? "present" : "absent")")
+            }
+        }
+        if let factors = ropeFrequencyFactors, factors.count != e / 2 {
+            throw InputError(file: source, "rope_freqs has \(factors.count) values, expected head_dim/2 = \(e / 2)")
+        }
+    }
+}

@@ -1,0 +1,30 @@
+import COpenBLAS
+import Dispatch
+import Foundation
+
+/// The number of threads compute may use (`--threads`): OpenBLAS's pool and the engine's
+/// own parallel loops. Set once at start-up, before any compute.
+public enum ComputeThreads {
+    nonisolated(unsafe) private static var configured = ProcessInfo.processInfo.activeProcessorCount
+
+    public static var count: Int { configured }
+
+    public static func set(_ count: Int) {
+        configured = max(1, count)
+        BLAS.setThreads(configured)
+    }
+
+    /// Runs `body(i)` for i in 0..<iterations on up to `count` threads; serially when one
+    /// thread is configured or there is nothing to split. The iterations must touch disjoint
+    /// memory: that is what makes handing the (pointer-capturing) body to several threads sound.
+    public static func forEach(_ iterations: Int, _ body: (Int) -> Void) {
+        if configured == 1 || iterations < 2 {
+            for i in 0..<iterations { body(i) }
+            return
+        }
+        withoutActuallyEscaping(body) { escapable in
+            let shared = unsafeBitCast(escapable, to: (@Sendable (Int) -> Void).self)
+            DispatchQueue.concurrentPerform(iterations: iterations, execute: shared)
+        }
+    }
+}

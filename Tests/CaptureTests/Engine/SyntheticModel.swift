@@ -1,0 +1,55 @@
+import Capture
+import Shared
+
+/// A small random model with every optional feature switched on (GQA, q/k/v and output
+/// biases, llama3 RoPE scaling, untied unembedding), for engine tests that need no files.
+enum SyntheticModel {
+    static let config = ModelConfig(
+        architecture: .llama, vocabularySize: 53, hiddenSize: 16, layerCount: 3, headCount: 4,
+        kvHeadCount: 2, headDim: 6, intermediateSize: 24, rmsNormEpsilon: 1e-5, ropeTheta: 10000,
+        ropeScaling: .init(factor: 4, lowFrequencyFactor: 1, highFrequencyFactor: 4, originalMaxPositionEmbeddings: 16),
+        contextLength: 256, attentionQKVBias: true, attentionOutputBias: true, tiedEmbeddings: false)
+
+    static func make(seed: UInt64 = 7) throws -> Transformer {
+        var random = SplitMix64(seed: seed)
+        let c = config
+        func buffer(_ count: Int, scale: Float, offset: Float = 0) -> FloatBuffer {
+            FloatBuffer((0..<count).map { _ in offset + scale * random.nextSignedUnit() })
+        }
+        let d = c.hiddenSize, w = (c.headCount + 2 * c.kvHeadCount) * c.headDim, f = c.intermediateSize
+        let layers = (0..<c.layerCount).map { _ in
+            LayerWeights(attentionNorm: buffer(d, scale: 0.2, offset: 1), qkv: buffer(w * d, scale: 0.5),
+                         qkvBias: buffer(w, scale: 0.2), output: buffer(d * c.attentionWidth, scale: 0.5),
+                         outputBias: buffer(d, scale: 0.1), mlpNorm: buffer(d, scale: 0.2, offset: 1),
+                         gateUp: buffer(2 * f * d, scale: 0.5), down: buffer(d * f, scale: 0.5))
+        }
+        let weights = ModelWeights(embedding: buffer(c.vocabularySize * d, scale: 1), layers: layers,
+                                   finalNorm: buffer(d, scale: 0.2, offset: 1),
+                                   unembedding: buffer(c.vocabularySize * d, scale: 1), ropeFrequencyFactors: nil)
+        return try Transformer(config: c, weights: weights, source: "synthetic")
+    }
+
+    static func tokens(_ count: Int, seed: UInt64) -> [Int32] {
+        var random = SplitMix64(seed: seed)
+        return (0..<count).map { _ in Int32(random.next() % UInt64(config.vocabularySize)) }
+    }
+}
+
+/// A tiny deterministic generator, so tests do not depend on the platform's RNG.
+struct SplitMix64 {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in [-1, 1).
+    mutating func nextSignedUnit() -> Float {
+        Float(next() >> 40) / Float(1 << 23) - 1
+    }
+}
