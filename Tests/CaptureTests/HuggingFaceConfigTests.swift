@@ -1,0 +1,180 @@
+import Capture
+import Foundation
+import Shared
+import TestSupport
+import XCTest
+
+final class HuggingFaceConfigTests: XCTestCase {
+    /// What transformers itself makes of each fixture config (reference/make_safetensors_fixtures.py).
+    private struct Expected: Decodable {
+        let modelConfig: ModelConfig
+        let slidingWindow: Int?
+    }
+
+    private func fixture(_ name: String) -> URL {
+        Fixtures.url("safetensors/configs/\(name).json")
+    }
+
+    func testEveryFixtureConfigDecodesAsTransformersReadsIt() throws {
+        let expected = try JSONDecoder().decode([String: Expected].self,
+                                                from: Data(contentsOf: fixture("expected")))
+        XCTAssertGreaterThanOrEqual(expected.count, 11)
+        for (name, want) in expected.sorted(by: { $0.key < $1.key }) {
+            let decoded = try HuggingFaceConfig(contentsOf: fixture(name))
+            XCTAssertEqual(decoded.modelConfig, want.modelConfig, name)
+            XCTAssertEqual(decoded.slidingWindow, want.slidingWindow, name)
+            XCTAssertEqual(try ModelConfig(huggingFaceConfigAt: fixture(name)), want.modelConfig, name)
+        }
+    }
+
+    func testLlama3WithGroupedQueriesAndAnExplicitHeadDim() throws {
+        let config = try ModelConfig(huggingFaceConfigAt: fixture("llama3_gqa"))
+        XCTAssertEqual(config.architecture, .llama)
+        XCTAssertEqual(config.headCount, 4)
+        XCTAssertEqual(config.kvHeadCount, 2)
+        XCTAssertEqual(config.headDim, 32, "head_dim from the config, not hidden_size / heads")
+        XCTAssertEqual(config.ropeTheta, 500_000)
+        XCTAssertEqual(config.ropeScaling, .init(factor: 8, lowFrequencyFactor: 1, highFrequencyFactor: 4,
+                                                 originalMaxPositionEmbeddings: 256))
+        XCTAssertFalse(config.tiedEmbeddings)
+    }
+
+    func testQwen2HasQKVBiasesAndTiedEmbeddings() throws {
+        let config = try ModelConfig(huggingFaceConfigAt: fixture("qwen2_tied"))
+        XCTAssertEqual(config.architecture, .qwen2)
+        XCTAssertTrue(config.attentionQKVBias)
+        XCTAssertFalse(config.attentionOutputBias)
+        XCTAssertTrue(config.tiedEmbeddings)
+        XCTAssertEqual(config.headDim, 16)
+        XCTAssertEqual(config.ropeTheta, 1_000_000)
+    }
+
+    func testMistralIsTheLlamaEngineWithItsSlidingWindowExposed() throws {
+        let mistral = try HuggingFaceConfig(contentsOf: fixture("mistral"))
+        XCTAssertEqual(mistral.modelType, "mistral")
+        XCTAssertEqual(mistral.modelConfig.architecture, .llama)
+        XCTAssertEqual(mistral.slidingWindow, 32)
+        XCTAssertEqual(try HuggingFaceConfig(contentsOf: fixture("minimal_mistral")).slidingWindow, 4096)
+        XCTAssertNil(try HuggingFaceConfig(contentsOf: fixture("llama2_like")).slidingWindow)
+    }
+
+    func testAbsentFieldsTakeEachConfigClassesDefaults() throws {
+        let llama = try ModelConfig(huggingFaceConfigAt: fixture("minimal_llama"))
+        XCTAssertEqual(llama.kvHeadCount, llama.headCount)
+        XCTAssertEqual(llama.contextLength, 2048)
+        XCTAssertEqual(llama.rmsNormEpsilon, 1e-6)
+        XCTAssertEqual(llama.ropeTheta, 10000)
+        XCTAssertNil(llama.ropeScaling)
+        XCTAssertFalse(llama.tiedEmbeddings)
+        XCTAssertEqual(try ModelConfig(huggingFaceConfigAt: fixture("minimal_mistral")).kvHeadCount, 8)
+        XCTAssertEqual(try ModelConfig(huggingFaceConfigAt: fixture("minimal_qwen2")).kvHeadCount, 32)
+    }
+
+    func testLegacyRopeScalingAndTorchDtypeAreRead() throws {
+        let legacy = try HuggingFaceConfig(contentsOf: fixture("legacy_llama3_2_1b"))
+        XCTAssertEqual(legacy.dtype, "bfloat16")
+        XCTAssertEqual(legacy.modelConfig.ropeTheta, 500_000)
+        XCTAssertEqual(legacy.modelConfig.ropeScaling?.factor, 32)
+        XCTAssertTrue(legacy.modelConfig.tiedEmbeddings)
+    }
+
+    // MARK: Rejections
+
+    private func assertRejected(_ json: String, mentions fragments: [String],
+                                file: StaticString = #filePath, line: UInt = #line) throws {
+        let directory = try TemporaryDirectory()
+        let path = try directory.write(Data(json.utf8), to: "config.json")
+        assertInputError(try ModelConfig(huggingFaceConfigAt: URL(fileURLWithPath: path)), file: path,
+                         mentions: fragments, json, file: file, line: line)
+    }
+
+    /// A small valid config of `modelType` with `extra` fields (JSON members) appended.
+    private func config(_ modelType: String = "llama", _ extra: String = "") -> String {
+        """
+        {"model_type": "\(modelType)", "vocab_size": 10, "hidden_size": 16, "num_hidden_layers": 1,
+         "num_attention_heads": 2, "num_key_value_heads": 1, "intermediate_size": 32\(extra.isEmpty ? "" : ", " + extra)}
+        """
+    }
+
+    func testTheSmallConfigItselfIsAccepted() throws {
+        let directory = try TemporaryDirectory()
+        for modelType in ["llama", "mistral", "qwen2"] {
+            let path = try directory.write(Data(config(modelType).utf8), to: "\(modelType).json")
+            XCTAssertEqual(try ModelConfig(huggingFaceConfigAt: URL(fileURLWithPath: path)).headDim, 8)
+        }
+    }
+
+    /// transformers' __post_init__ turns an explicit null into the derived value, unlike absence
+    /// (Qwen2Config's default for an absent num_key_value_heads is 32).
+    func testExplicitNullsMeanTheDerivedValues() throws {
+        let directory = try TemporaryDirectory()
+        let qwen2 = #"""
+            {"model_type": "qwen2", "vocab_size": 10, "hidden_size": 64, "num_hidden_layers": 1,
+             "num_attention_heads": 4, "num_key_value_heads": null, "head_dim": null, "intermediate_size": 32,
+             "rope_parameters": null, "rope_scaling": null, "tie_word_embeddings": true}
+            """#
+        let decoded = try HuggingFaceConfig(contentsOf: URL(fileURLWithPath: directory.write(Data(qwen2.utf8), to: "q.json")))
+        XCTAssertEqual(decoded.modelConfig.kvHeadCount, 4)
+        XCTAssertEqual(decoded.modelConfig.headDim, 16)
+        XCTAssertEqual(decoded.modelConfig.ropeTheta, 10000)
+        XCTAssertTrue(decoded.modelConfig.tiedEmbeddings)
+        XCTAssertNil(decoded.dtype)
+
+        let mistral = config("mistral", #""sliding_window": null"#)
+        let path = try directory.write(Data(mistral.utf8), to: "m.json")
+        XCTAssertNil(try HuggingFaceConfig(contentsOf: URL(fileURLWithPath: path)).slidingWindow)
+    }
+
+    func testUnknownArchitecturesAreRejected() throws {
+        try assertRejected(#"{"model_type": "gemma"}"#,
+                           mentions: ["unsupported architecture gemma (supported: llama, mistral, qwen2)"])
+        try assertRejected(#"{"vocab_size": 3}"#, mentions: ["model_type"])
+    }
+
+    func testUnsupportedRopeScalingTypesAreRejected() throws {
+        for type in ["linear", "dynamic", "yarn", "longrope"] {
+            try assertRejected(config("llama", #""rope_scaling": {"rope_type": "\#(type)", "factor": 2.0}"#),
+                               mentions: ["unsupported rope_scaling type \(type)"])
+            try assertRejected(config("qwen2", #""rope_parameters": {"rope_type": "\#(type)", "factor": 2.0}"#),
+                               mentions: ["unsupported rope_scaling type \(type)"])
+        }
+        try assertRejected(config("mistral", #""rope_scaling": {"type": "linear", "factor": 2.0}"#),
+                           mentions: ["unsupported rope_scaling type linear"])
+        try assertRejected(config("llama", #""rope_scaling": {"rope_type": "llama3", "factor": 8.0}"#),
+                           mentions: ["low_freq_factor"])
+    }
+
+    func testDefaultRopeTypeAndEmptyScalingMeanPlainRope() throws {
+        let directory = try TemporaryDirectory()
+        for extra in [#""rope_scaling": null, "rope_theta": 5.0"#, #""rope_scaling": {}, "rope_theta": 5.0"#,
+                      #""rope_parameters": {"rope_type": "default", "rope_theta": 5}"#,
+                      #""rope_scaling": {"type": "default"}, "rope_theta": 5"#] {
+            let path = try directory.write(Data(config("llama", extra).utf8), to: "config.json")
+            let decoded = try ModelConfig(huggingFaceConfigAt: URL(fileURLWithPath: path))
+            XCTAssertNil(decoded.ropeScaling, extra)
+            XCTAssertEqual(decoded.ropeTheta, 5, extra)
+        }
+    }
+
+    func testUnsupportedFeaturesAreRejected() throws {
+        try assertRejected(config("llama", #""mlp_bias": true"#), mentions: ["mlp_bias"])
+        try assertRejected(config("qwen2", #""use_sliding_window": true, "sliding_window": 4096"#),
+                           mentions: ["use_sliding_window"])
+        try assertRejected(config("qwen2", #""layer_types": ["full_attention", "sliding_attention"]"#),
+                           mentions: ["sliding_attention"])
+        try assertRejected(config("llama", #""hidden_act": "gelu""#), mentions: ["hidden_act gelu"])
+    }
+
+    func testMalformedAndInconsistentConfigsAreRejected() throws {
+        try assertRejected("{", mentions: ["not a valid config.json"])
+        try assertRejected(#"{"model_type": "llama", "vocab_size": 10}"#, mentions: ["hidden_size"])
+        try assertRejected(config("llama", #""head_dim": "eight""#), mentions: ["head_dim"])
+        try assertRejected(config("llama", #""max_position_embeddings": 1.5"#), mentions: ["not a valid config.json"])
+        try assertRejected(config("llama", #""rope_theta": "big""#), mentions: ["rope_theta"])
+        try assertRejected(
+            #"{"model_type": "llama", "vocab_size": 10, "hidden_size": 16, "num_hidden_layers": 1, "num_attention_heads": 3, "num_key_value_heads": 2, "head_dim": 4, "intermediate_size": 32}"#,
+            mentions: ["not a multiple"])
+        let missing = FileManager.default.temporaryDirectory.appendingPathComponent("absent-\(UUID()).json")
+        assertInputError(try ModelConfig(huggingFaceConfigAt: missing), file: missing.path, mentions: ["cannot read"])
+    }
+}
