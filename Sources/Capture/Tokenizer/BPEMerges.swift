@@ -11,8 +11,6 @@ struct BPEMerges: Sendable {
     /// Keyed by `left << 32 | right` token ids.
     private let merges: [UInt64: Merge]
 
-    var count: Int { merges.count }
-
     /// `pairs` in rank order; each pair's concatenation must be in `vocabulary`.
     init(pairs: [(String, String)], vocabulary: Vocabulary, source: String) throws {
         var merges = [UInt64: Merge](minimumCapacity: pairs.count)

@@ -6,8 +6,6 @@ struct BinaryHeap<Element: Comparable> {
         storage.reserveCapacity(capacity)
     }
 
-    var isEmpty: Bool { storage.isEmpty }
-
     mutating func push(_ element: Element) {
         storage.append(element)
         var child = storage.count - 1

@@ -92,15 +92,14 @@ extension GGUFTokenizerData {
         return Set(tokens.indices.filter { type(of: $0).map(kinds.contains) ?? false }.map { Int32($0) })
     }
 
-    /// Control and unknown tokens split out as special tokens and user-defined ones as plain added
-    /// tokens, as transformers (and llama.cpp) do for GGUF files; `accepts` filters out mislabelled ones.
+    /// Control, unknown and user-defined tokens are split out of the text, as transformers (and
+    /// llama.cpp) do for GGUF files; `accepts` filters out mislabelled ones.
     private func addedTokens(accepting accepts: (String) -> Bool) -> [AddedToken] {
         tokens.indices.compactMap { id in
             switch type(of: id) {
-            case .control where accepts(tokens[id]), .unknown where accepts(tokens[id]):
-                return AddedToken(content: tokens[id], id: Int32(id), special: true)
-            case .userDefined where accepts(tokens[id]):
-                return AddedToken(content: tokens[id], id: Int32(id), special: false)
+            case .control where accepts(tokens[id]), .unknown where accepts(tokens[id]),
+                 .userDefined where accepts(tokens[id]):
+                return AddedToken(content: tokens[id], id: Int32(id))
             default:
                 return nil
             }

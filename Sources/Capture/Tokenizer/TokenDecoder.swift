@@ -85,18 +85,6 @@ struct TokenDecoder: Sendable {
     }
 }
 
-/// The byte a SentencePiece byte token such as `<0x0A>` stands for.
-func byteTokenValue(_ piece: String) -> UInt8? {
-    let utf8 = Array(piece.utf8)
-    guard utf8.count == 6, piece.hasPrefix("<0x"), utf8[5] == UInt8(ascii: ">") else { return nil }
-    return UInt8(String(decoding: utf8[3..<5], as: UTF8.self), radix: 16)
-}
-
-/// The SentencePiece spelling of a byte token.
-func byteTokenPiece(_ byte: UInt8) -> String {
-    "<0x" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2) + ">"
-}
-
 extension String {
     /// Every occurrence of `pattern` replaced, comparing Unicode scalars as HF does (not
     /// Characters, which would miss a "▁" that a combining mark follows).

@@ -23,20 +23,3 @@ extension Tokenizer {
         encode(text, addBOS: addsBOSByDefault)
     }
 }
-
-/// Shows bytes that are not text as `<0xNN>`, the way SentencePiece vocabularies spell them.
-func hexByteText<S: Sequence>(_ bytes: S) -> String where S.Element == UInt8 {
-    bytes.map(byteTokenPiece).joined()
-}
-
-extension String {
-    func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
-    }
-}
-
-/// The text of `bytes` when they are valid UTF-8.
-func validUTF8String(_ bytes: [UInt8]) -> String? {
-    let text = String(decoding: bytes, as: UTF8.self)
-    return text.utf8.elementsEqual(bytes) ? text : nil
-}

@@ -52,7 +52,7 @@ struct TokenizerJSON {
         addedTokens = try (root["added_tokens"] as? [Any] ?? []).map { item in
             let token = try reader.object(item, "added_tokens entry")
             return AddedToken(content: try reader.string(token, "content"), id: Int32(try reader.int(token, "id")),
-                              special: token["special"] as? Bool ?? false, leftStrip: token["lstrip"] as? Bool ?? false,
+                              leftStrip: token["lstrip"] as? Bool ?? false,
                               rightStrip: token["rstrip"] as? Bool ?? false,
                               singleWord: token["single_word"] as? Bool ?? false)
         }

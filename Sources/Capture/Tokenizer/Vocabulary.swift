@@ -27,6 +27,4 @@ struct Vocabulary: Sendable {
     subscript(_ piece: String) -> Int32? {
         ids[Key(text: piece)]
     }
-
-    var count: Int { ids.count }
 }

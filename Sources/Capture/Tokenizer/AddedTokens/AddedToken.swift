@@ -1,10 +1,9 @@
 /// A token matched whole in the raw text before any pre-tokenization: tokenizer.json
-/// `added_tokens`, or GGUF control (type 3) and user-defined (type 4) tokens.
+/// `added_tokens` (special or not, HF splits both out), or GGUF control, unknown and
+/// user-defined tokens.
 struct AddedToken: Sendable {
     var content: String
     var id: Int32
-    /// Whether it is special (skipped by "skip special tokens"); a non-special added token still splits.
-    var special: Bool
     /// Absorbs the whitespace on its left (HF `lstrip`).
     var leftStrip: Bool = false
     /// Absorbs the whitespace on its right (HF `rstrip`).

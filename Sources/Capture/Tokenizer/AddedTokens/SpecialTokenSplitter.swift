@@ -21,8 +21,6 @@ struct SpecialTokenSplitter: Sendable {
         candidatesByFirstScalar = candidates
     }
 
-    var isEmpty: Bool { tokens.isEmpty }
-
     func split(_ text: String) -> [TextSegment] {
         guard !tokens.isEmpty else { return text.isEmpty ? [] : [.text(text, atStart: true)] }
         let scalars = Array(text.unicodeScalars)
