@@ -1,0 +1,83 @@
+import Foundation
+
+/// GPT-2-style byte-level BPE (GPT-2, Llama 3, Qwen2, SmolLM2): words from a regex
+/// pre-tokenizer, each word's UTF-8 bytes spelled with `ByteLevelEncoding`, merged by rank.
+struct ByteLevelBPETokenizer: Tokenizer {
+    let common: TokenizerCommon
+    let merges: BPEMerges
+    let preTokenizer: PreTokenizer
+    /// HF `NFC` normalizer (Qwen2).
+    let normalizesNFC: Bool
+    /// HF `ignore_merges` (Llama 3): a word that is itself in the vocabulary is one token.
+    let ignoresMerges: Bool
+    let unknown: UnknownPolicy
+    /// Token id of each byte's one-character piece; -1 where the vocabulary lacks it.
+    private let byteTokenIDs: [Int32]
+
+    init(common: TokenizerCommon, merges: BPEMerges, preTokenizer: PreTokenizer, normalizesNFC: Bool,
+         ignoresMerges: Bool, unknown: UnknownPolicy) {
+        self.common = common
+        self.merges = merges
+        self.preTokenizer = preTokenizer
+        self.normalizesNFC = normalizesNFC
+        self.ignoresMerges = ignoresMerges
+        self.unknown = unknown
+        byteTokenIDs = ByteLevelEncoding.scalarForByte.map { common.idsByPiece[String($0)] ?? -1 }
+    }
+
+    var vocabularySize: Int { common.pieces.count }
+    var bosTokenID: Int32? { common.bosTokenID }
+    var eosTokenID: Int32? { common.eosTokenID }
+    var addsBOSByDefault: Bool { common.addsBOSByDefault }
+    var summary: String { common.summary }
+
+    func encode(_ text: String, addBOS: Bool) -> [Int32] {
+        // Words repeat a lot in prompts; the cache lives for one call so the tokenizer stays immutable.
+        var cache = [[UInt8]: [Int32]]()
+        return common.encode(text, addBOS: addBOS) { segment, _, ids in
+            let normalized = normalizesNFC ? segment.precomposedStringWithCanonicalMapping : segment
+            let scalars = Array(normalized.unicodeScalars)
+            for word in preTokenizer.split(scalars) {
+                var bytes = [UInt8]()
+                for scalar in scalars[word] { bytes.append(contentsOf: UTF8.encode(scalar)!) }
+                if let cached = cache[bytes] {
+                    ids += cached
+                } else {
+                    let encoded = encodeWord(bytes)
+                    cache[bytes] = encoded
+                    ids += encoded
+                }
+            }
+        }
+    }
+
+    private func encodeWord(_ bytes: [UInt8]) -> [Int32] {
+        if ignoresMerges, let whole = common.idsByPiece[ByteLevelEncoding.encode(bytes)] {
+            return [whole]
+        }
+        var symbols = [Int32]()
+        symbols.reserveCapacity(bytes.count)
+        var previousWasUnknown = false
+        for byte in bytes {
+            let id = byteTokenIDs[Int(byte)]
+            if id >= 0 {
+                symbols.append(id)
+                previousWasUnknown = false
+            } else {
+                unknown.append(to: &symbols, previousWasUnknown: &previousWasUnknown)
+            }
+        }
+        return merges.apply(symbols)
+    }
+
+    func decode(_ ids: [Int32]) -> String { common.decode(ids) }
+
+    func tokenText(_ id: Int32) -> String {
+        guard let piece = common.piece(id) else { return "" }
+        if common.specialIDs.contains(id) { return piece }
+        guard let bytes = ByteLevelEncoding.decode(piece) else { return piece }
+        return validUTF8String(bytes) ?? hexByteText(bytes)
+    }
+
+    func isSpecial(_ id: Int32) -> Bool { common.specialIDs.contains(id) }
+}
