@@ -33,6 +33,9 @@ let package = Package(
             name: "AnalyzeCLI",
             dependencies: ["Analyze", "Shared", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
+        // Speed and memory benchmarks (release builds only): see benchmarks/README.md.
+        .executableTarget(name: "EngineBenchmark", dependencies: ["Capture", "Shared"], path: "benchmarks/EngineBenchmark"),
+
         .target(name: "TestSupport", dependencies: ["Shared"], path: "Tests/TestSupport"),
         .testTarget(name: "SharedTests", dependencies: ["Shared", "TestSupport"]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "Shared", "TestSupport"]),

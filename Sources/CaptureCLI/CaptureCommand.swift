@@ -6,5 +6,9 @@ struct CaptureCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "icl-capture",
         abstract: "Runs a language model on in-context-learning prompts and records what attention heads do.",
-        subcommands: [])
+        discussion: """
+            Example:
+              icl-capture logits --model models/SmolLM2-135M-Instruct.Q4_1.gguf --prompt "Q: hot\\nA: cold\\n\\nQ: big\\nA:"
+            """,
+        subcommands: [InspectCommand.self, TokenizeCommand.self, LogitsCommand.self, GenerateCommand.self])
 }

@@ -34,22 +34,3 @@ enum SyntheticModel {
         return (0..<count).map { _ in Int32(random.next() % UInt64(config.vocabularySize)) }
     }
 }
-
-/// A tiny deterministic generator, so tests do not depend on the platform's RNG.
-struct SplitMix64 {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in [-1, 1).
-    mutating func nextSignedUnit() -> Float {
-        Float(next() >> 40) / Float(1 << 23) - 1
-    }
-}

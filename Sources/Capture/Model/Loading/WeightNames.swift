@@ -1,0 +1,50 @@
+/// Tensor names of one layer in a checkpoint format.
+struct LayerWeightNames {
+    let attentionNorm, query, key, value, output, mlpNorm, gate, up, down: String
+    let queryBias, keyBias, valueBias, outputBias: String
+}
+
+/// Where each of the engine's weights sits in a checkpoint format: the only per-format
+/// knowledge the loader has besides GGUF's Q/K row order.
+struct WeightNames: Sendable {
+    let embedding: String
+    let finalNorm: String
+    /// Absent from models that tie the unembedding to the embedding.
+    let unembedding: String
+    /// Present in GGUF files of Llama 3.1-style models only.
+    let ropeFrequencies: String?
+    /// Names that may be present and carry nothing the engine needs.
+    let ignorable: @Sendable (String) -> Bool
+    let layer: @Sendable (Int) -> LayerWeightNames
+
+    /// llama.cpp's names (gguf-py's tensor_mapping).
+    static let gguf = WeightNames(
+        embedding: "token_embd.weight", finalNorm: "output_norm.weight", unembedding: "output.weight",
+        ropeFrequencies: "rope_freqs.weight", ignorable: { _ in false },
+        layer: { l in
+            let p = "blk.\(l)."
+            return LayerWeightNames(
+                attentionNorm: p + "attn_norm.weight", query: p + "attn_q.weight", key: p + "attn_k.weight",
+                value: p + "attn_v.weight", output: p + "attn_output.weight", mlpNorm: p + "ffn_norm.weight",
+                gate: p + "ffn_gate.weight", up: p + "ffn_up.weight", down: p + "ffn_down.weight",
+                queryBias: p + "attn_q.bias", keyBias: p + "attn_k.bias", valueBias: p + "attn_v.bias",
+                outputBias: p + "attn_output.bias")
+        })
+
+    /// transformers' names for LlamaForCausalLM, MistralForCausalLM and Qwen2ForCausalLM.
+    static let huggingFace = WeightNames(
+        embedding: "model.embed_tokens.weight", finalNorm: "model.norm.weight", unembedding: "lm_head.weight",
+        ropeFrequencies: nil,
+        // Older checkpoints saved RoPE's inverse frequencies as a buffer; they are recomputed.
+        ignorable: { $0.hasSuffix(".rotary_emb.inv_freq") },
+        layer: { l in
+            let p = "model.layers.\(l)."
+            return LayerWeightNames(
+                attentionNorm: p + "input_layernorm.weight", query: p + "self_attn.q_proj.weight",
+                key: p + "self_attn.k_proj.weight", value: p + "self_attn.v_proj.weight",
+                output: p + "self_attn.o_proj.weight", mlpNorm: p + "post_attention_layernorm.weight",
+                gate: p + "mlp.gate_proj.weight", up: p + "mlp.up_proj.weight", down: p + "mlp.down_proj.weight",
+                queryBias: p + "self_attn.q_proj.bias", keyBias: p + "self_attn.k_proj.bias",
+                valueBias: p + "self_attn.v_proj.bias", outputBias: p + "self_attn.o_proj.bias")
+        })
+}

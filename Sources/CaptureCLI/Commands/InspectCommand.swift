@@ -1,0 +1,60 @@
+import ArgumentParser
+import Capture
+
+struct InspectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect",
+        abstract: "Shows a model's architecture, sizes, storage types and tokenizer.",
+        discussion: """
+            Example:
+              icl-capture inspect --model models/SmolLM2-135M-Instruct.Q4_1.gguf
+            """)
+
+    @OptionGroup var model: ModelOptions
+    @Flag(help: "Print JSON.") var json = false
+
+    struct Report: Encodable {
+        let path, format, architecture: String
+        let name: String?
+        let vocabularySize, hiddenSize, layerCount, headCount, kvHeadCount, headDim, intermediateSize, contextLength: Int
+        let rmsNormEpsilon, ropeTheta: Float
+        let ropeScaling: ModelConfig.Llama3RopeScaling?
+        let ropeFrequencyFactors: Bool
+        let attentionQKVBias, attentionOutputBias, tiedEmbeddings: Bool
+        let tensorTypes: [String: Int]
+        let tokenizer: String
+        let bosTokenID, eosTokenID: Int32?
+        let addsBOSByDefault: Bool
+    }
+
+    func run() throws {
+        let loaded = try model.load()
+        let c = loaded.config, t = loaded.tokenizer
+        let report = Report(
+            path: loaded.path, format: loaded.format.rawValue, architecture: c.architecture.rawValue, name: loaded.name,
+            vocabularySize: c.vocabularySize, hiddenSize: c.hiddenSize, layerCount: c.layerCount,
+            headCount: c.headCount, kvHeadCount: c.kvHeadCount, headDim: c.headDim,
+            intermediateSize: c.intermediateSize, contextLength: c.contextLength,
+            rmsNormEpsilon: c.rmsNormEpsilon, ropeTheta: c.ropeTheta, ropeScaling: c.ropeScaling,
+            ropeFrequencyFactors: loaded.transformer.weights.ropeFrequencyFactors != nil,
+            attentionQKVBias: c.attentionQKVBias, attentionOutputBias: c.attentionOutputBias,
+            tiedEmbeddings: c.tiedEmbeddings, tensorTypes: loaded.tensorTypes, tokenizer: t.summary,
+            bosTokenID: t.bosTokenID, eosTokenID: t.eosTokenID, addsBOSByDefault: t.addsBOSByDefault)
+        if json { return try printJSON(report) }
+
+        func token(_ id: Int32?) -> String { id.map { "\(t.tokenText($0).debugDescription) (\($0))" } ?? "none" }
+        let rope = c.ropeScaling.map { "llama3 scaling x\($0.factor)" }
+            ?? (report.ropeFrequencyFactors ? "per-frequency factors (rope_freqs)" : "no scaling")
+        let types = loaded.tensorTypes.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }
+        print("""
+            model:        \(loaded.path) (\(loaded.format.rawValue))\(loaded.name.map { "\nname:         \($0)" } ?? "")
+            architecture: \(c.architecture.rawValue): \(c.layerCount) layers, d_model \(c.hiddenSize), d_ff \(c.intermediateSize), vocabulary \(c.vocabularySize)
+            attention:    \(c.headCount) heads of \(c.headDim), \(c.kvHeadCount) KV heads (\(c.groupSize) query heads each)
+            rope:         theta \(c.ropeTheta), \(rope); context \(c.contextLength) tokens; RMSNorm eps \(c.rmsNormEpsilon)
+            biases:       q/k/v \(c.attentionQKVBias ? "yes" : "no"), output \(c.attentionOutputBias ? "yes" : "no"); tied embeddings \(c.tiedEmbeddings ? "yes" : "no")
+            tensors:      \(loaded.tensorTypes.values.reduce(0, +)) (\(types.joined(separator: ", ")))
+            tokenizer:    \(t.summary)
+            BOS:          \(token(t.bosTokenID)), added by default: \(t.addsBOSByDefault ? "yes" : "no"); EOS: \(token(t.eosTokenID))
+            """)
+    }
+}

@@ -1,0 +1,32 @@
+import ArgumentParser
+import Capture
+import Shared
+
+/// --model and --threads: every command that loads and runs a model takes these.
+struct ModelOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("A GGUF file or a Hugging Face model folder (config.json, *.safetensors, tokenizer.json).", valueName: "path"))
+    var model: String
+
+    @Option(name: .long, help: "Compute threads (default: all cores).")
+    var threads: Int?
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    /// Sets the thread count, then loads the model.
+    func load() throws -> LoadedModel {
+        if let threads { ComputeThreads.set(threads) } else { ComputeThreads.set(ComputeThreads.count) }
+        return try ModelLoader.load(path: model)
+    }
+}
+
+/// --bos / --no-bos: overrides whether BOS starts the prompt (default: the model's own config).
+struct BOSOptions: ParsableArguments {
+    @Flag(inversion: .prefixedNo, help: "Prepend BOS, or not (default: as the model's tokenizer config says).")
+    var bos: Bool?
+
+    func encode(_ text: String, with tokenizer: any Tokenizer) -> [Int32] {
+        tokenizer.encode(text, addBOS: bos ?? tokenizer.addsBOSByDefault)
+    }
+}
