@@ -24,3 +24,32 @@ public enum Fixtures {
         return FileManager.default.fileExists(atPath: url.path) ? url : nil
     }
 }
+
+/// Runs the package's executables (built next to the test bundle) as a user would.
+public enum CommandLineTool {
+    public struct Result {
+        public let status: Int32
+        public let standardOutput: String
+        public let standardError: String
+    }
+
+    /// The build products folder: the test runner's own folder (.build/<configuration>).
+    public static let productsDirectory = URL(fileURLWithPath: CommandLine.arguments[0])
+        .standardizedFileURL.deletingLastPathComponent()
+
+    public static func run(_ executable: String, _ arguments: [String]) throws -> Result {
+        let process = Process()
+        process.executableURL = productsDirectory.appendingPathComponent(executable)
+        process.arguments = arguments
+        let output = Pipe(), error = Pipe()
+        process.standardOutput = output
+        process.standardError = error
+        try process.run()
+        let outData = output.fileHandleForReading.readDataToEndOfFile()
+        let errData = error.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus,
+                      standardOutput: String(decoding: outData, as: UTF8.self),
+                      standardError: String(decoding: errData, as: UTF8.self))
+    }
+}

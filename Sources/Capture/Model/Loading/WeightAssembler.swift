@@ -19,8 +19,7 @@ struct WeightAssembler {
             guard let actual = source.shape(of: name) else {
                 throw InputError(file: source.path, "missing tensor \(name)")
             }
-            // A 1-D weight may be stored as [1, n] by some writers; compare element layouts.
-            if actual != shape && !(shape.count == 1 && actual.reduce(1, *) == shape[0] && actual.filter({ $0 != 1 }).count <= 1) {
+            if actual != shape {
                 throw InputError(file: source.path, "tensor \(name) has shape \(actual), expected \(shape)")
             }
             used.insert(name)
