@@ -59,8 +59,8 @@ final class GGUFFuzzTests: XCTestCase {
         var failures: [String] = []
         for index in 0..<1500 {
             var bytes = original
-            for _ in 0...random.below(4) {
-                mutate(&bytes, at: random.below(headerLength), using: &random)
+            for _ in 0...random.uniform(below: 4) {
+                mutate(&bytes, at: random.uniform(below: headerLength), using: &random)
             }
             let outcome = try open(bytes[...], name: "mutation-\(index).gguf")
             if case .failed(let message) = outcome { failures.append(message) }
@@ -85,17 +85,17 @@ final class GGUFFuzzTests: XCTestCase {
     /// One edit: a random byte, a flipped bit, an extreme byte, or an extreme little-endian u32 or
     /// u64 (the widths of GGUF's counts, lengths, type tags and offsets).
     private func mutate(_ bytes: inout [UInt8], at position: Int, using random: inout SplitMix64) {
-        switch random.below(5) {
+        switch random.uniform(below: 5) {
         case 0:
             bytes[position] = UInt8(truncatingIfNeeded: random.next())
         case 1:
-            bytes[position] ^= 1 << UInt8(random.below(8))
+            bytes[position] ^= 1 << UInt8(random.uniform(below: 8))
         case 2:
-            bytes[position] = [0x00, 0x01, 0x7F, 0x80, 0xFF][random.below(5)]
+            bytes[position] = [0x00, 0x01, 0x7F, 0x80, 0xFF][random.uniform(below: 5)]
         default:
             let extremes: [UInt64] = [0, 1, 2, 3, 4, 5, 13, 31, 0xFF, 0xFFFF, 1 << 31, 0xFFFF_FFFF, 1 << 62, .max - 1, .max]
-            let width = random.below(2) == 0 ? 4 : 8
-            let value = extremes[random.below(extremes.count)]
+            let width = random.uniform(below: 2) == 0 ? 4 : 8
+            let value = extremes[random.uniform(below: extremes.count)]
             for index in 0..<width where position + index < headerLength {
                 bytes[position + index] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(index)))
             }

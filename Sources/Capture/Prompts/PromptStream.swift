@@ -1,3 +1,5 @@
+import Shared
+
 /// The purposes random numbers are drawn for; each gets its own derived seed
 /// (`SplitMix64.derive(seed, stream, ...)`), so changing one never shifts another.
 public enum PromptStream: UInt64, Sendable, CaseIterable {

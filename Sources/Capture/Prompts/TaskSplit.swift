@@ -1,3 +1,5 @@
+import Shared
+
 /// A task's pairs divided once and for all into queries and demonstrations, so that no
 /// prompt shows as a demonstration a pair that any prompt asks as its query.
 ///
