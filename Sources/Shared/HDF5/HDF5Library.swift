@@ -1,0 +1,40 @@
+import CHDF5
+import Foundation
+
+/// Process-wide HDF5 state: one-time setup and the lock that serialises every HDF5 call.
+///
+/// Debian's libhdf5 is the serial build, which is not thread-safe: its error stack, id tables
+/// and caches are global. Every entry point of this layer runs its HDF5 calls under
+/// `HDF5Library.serialized`, so the layer may be used from several threads, one call at a
+/// time. The handle types (`HDF5File`, `HDF5Group`, `HDF5Dataset`) are deliberately not
+/// `Sendable`: each belongs to the isolation domain that opened it.
+enum HDF5Library {
+    /// Recursive so that public calls may be built from other public calls.
+    private static let lock = NSRecursiveLock()
+
+    /// Runs once, on first use: opens the library and silences HDF5's automatic printing of
+    /// error stacks to stderr (failures become `InputError`s instead).
+    private static let initialized: Bool = {
+        H5open()
+        H5Eset_auto2(icl_H5E_DEFAULT, nil, nil)
+        return true
+    }()
+
+    static func serialized<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        _ = initialized
+        return try body()
+    }
+}
+
+// Handles hold HDF5 ids that belong to the code that opened them; keep them out of
+// `Sendable` for good (each thread or actor opens its own).
+@available(*, unavailable)
+extension HDF5File: Sendable {}
+
+@available(*, unavailable)
+extension HDF5Group: Sendable {}
+
+@available(*, unavailable)
+extension HDF5Dataset: Sendable {}
