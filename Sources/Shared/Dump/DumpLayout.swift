@@ -1,0 +1,197 @@
+/// The dump format, defined once: the capture writer creates exactly these groups and datasets,
+/// the analyzer reads them by these names, and schemas/ is generated from (and tested against)
+/// this description. Changing a name, a dimension or a type here is a format change: bump
+/// `DumpFormat.version` and say so in schemas/CHANGELOG.md.
+public enum DumpFormat {
+    public static let name = "icl-heads-dump"
+    /// major.minor: readers accept their own major version; minor versions only add things.
+    public static let version = "1.0"
+}
+
+/// How a dataset's values are stored.
+public enum DumpValueType: String, Sendable, Codable {
+    /// float32, or float16 with `--dtype f16`: the large per-head and residual activations.
+    case activation
+    case float32
+    case int32
+    case uint8
+    /// Variable-length UTF-8.
+    case string
+}
+
+public struct DumpDimension: Sendable, Codable, Equatable {
+    public let name: String
+    public let meaning: String
+}
+
+public struct DumpDataset: Sendable, Codable, Equatable {
+    public let name: String
+    /// Dimension names, outermost first; each is a netCDF-style dimension scale in the file.
+    public let dimensions: [String]
+    public let type: DumpValueType
+    public let meaning: String
+    /// Present only when a capture option asks for it (named in `meaning`).
+    public let optional: Bool
+
+    init(_ name: String, _ dimensions: [String], _ type: DumpValueType, _ meaning: String, optional: Bool = false) {
+        self.name = name
+        self.dimensions = dimensions
+        self.type = type
+        self.meaning = meaning
+        self.optional = optional
+    }
+}
+
+public struct DumpAttribute: Sendable, Codable, Equatable {
+    public let name: String
+    /// "string", "int", "float", "string[]", "int[]"
+    public let type: String
+    public let meaning: String
+
+    init(_ name: String, _ type: String, _ meaning: String) {
+        self.name = name
+        self.type = type
+        self.meaning = meaning
+    }
+}
+
+public struct DumpGroup: Sendable, Codable, Equatable {
+    /// The group's path; `{set}` stands for a prompt set's name, `{probe}` for a probe set's.
+    public let path: String
+    public let meaning: String
+    /// Dimensions whose scales live in this group (sizes differ between groups of one kind).
+    public let dimensions: [DumpDimension]
+    public let attributes: [DumpAttribute]
+    public let datasets: [DumpDataset]
+
+    public func dataset(_ name: String) -> DumpDataset? { datasets.first { $0.name == name } }
+}
+
+public enum DumpLayout {
+    public static let root = DumpGroup(
+        path: "/",
+        meaning: "The dump: provenance and the model-wide dimensions, shared by every group below.",
+        dimensions: [
+            DumpDimension(name: "layer", meaning: "decoder layer, 0 = closest to the embedding"),
+            DumpDimension(name: "head", meaning: "query head within a layer (GQA: see /model/kv_head)"),
+            DumpDimension(name: "d_head", meaning: "one head's z channels (head_dim from the model config)"),
+            DumpDimension(name: "d_model", meaning: "residual stream channels"),
+            DumpDimension(name: "resid_layer", meaning: "resid_pre of layers 0..L-1, then resid_final (before the final norm): L + 1 entries"),
+        ],
+        attributes: [
+            DumpAttribute("format", "string", "always \"\(DumpFormat.name)\""),
+            DumpAttribute("format_version", "string", "DumpFormat.version of the writer, e.g. \"\(DumpFormat.version)\""),
+            DumpAttribute("created", "string", "ISO 8601 time the capture started"),
+            DumpAttribute("tool_version", "string", "icl-capture version"),
+            DumpAttribute("git_commit", "string", "source commit of the build, or \"unknown\""),
+            DumpAttribute("model_path", "string", "the model file or folder as given"),
+            DumpAttribute("model_sha256", "string", "sha256 of the GGUF file, or of the safetensors files in name order"),
+            DumpAttribute("model_format", "string", "\"GGUF\" or \"Hugging Face safetensors\""),
+            DumpAttribute("model_name", "string", "the model's own name, when its files give one"),
+            DumpAttribute("architecture", "string", "\"llama\" or \"qwen2\""),
+            DumpAttribute("tokenizer", "string", "tokenizer summary (type, pre-tokenizer, vocabulary size)"),
+            DumpAttribute("bos_policy", "string", "\"model default: added\", \"model default: not added\", \"forced on\" or \"forced off\""),
+            DumpAttribute("activation_dtype", "string", "\"float32\" or \"float16\": storage of the `activation` datasets"),
+            DumpAttribute("shard", "string", "\"i/n\": this file holds prompts whose index modulo n is i; \"0/1\" for a whole capture"),
+            DumpAttribute("capture_config", "string", "every capture option as JSON; resume and shard merging require it to match"),
+            DumpAttribute("definitions", "string", "JSON: the variants chosen where the methods differ (positions, hook points, norms)"),
+        ],
+        datasets: [])
+
+    public static let model = DumpGroup(
+        path: "/model",
+        meaning: "The few weights needed to recompute per-head contributions without the model.",
+        dimensions: [
+            DumpDimension(name: "unembed_row", meaning: "a vocabulary entry whose unembedding row is stored"),
+        ],
+        attributes: [
+            DumpAttribute("vocabulary_size", "int", "V"),
+            DumpAttribute("kv_head_count", "int", "KV heads per layer"),
+            DumpAttribute("rms_norm_epsilon", "float", "the final RMSNorm's epsilon"),
+            DumpAttribute("tied_embeddings", "int", "1 when W_U is the token embedding"),
+        ],
+        datasets: [
+            DumpDataset("W_O", ["layer", "head", "d_head", "d_model"], .float32,
+                        "output projection per head: a_h = z_h @ W_O[l, h] is head h's write into the residual stream"),
+            DumpDataset("b_O", ["layer", "d_model"], .float32, "output projection bias (models with one)", optional: true),
+            DumpDataset("kv_head", ["head"], .int32, "the KV head each query head reads (GQA)"),
+            DumpDataset("final_norm_weight", ["d_model"], .float32, "gamma of the final RMSNorm"),
+            DumpDataset("unembed_ids", ["unembed_row"], .int32, "token ids of the stored W_U rows: every label and gold token (all of V with --full-unembed)"),
+            DumpDataset("unembed", ["unembed_row", "d_model"], .float32, "W_U rows: logit of token t = (final_norm_scale * final_norm_weight * resid_final) . unembed[row of t]"),
+        ])
+
+    public static let promptSet = DumpGroup(
+        path: "/sets/{set}",
+        meaning: "One prompt set: one task x variant x shots x template, with everything captured for its prompts.",
+        dimensions: [
+            DumpDimension(name: "prompt", meaning: "prompt of the set (this shard's); /sets/{set}/prompt_index gives its index in the whole set"),
+            DumpDimension(name: "token", meaning: "token position in a prompt, padded to the set's longest prompt"),
+            DumpDimension(name: "position", meaning: "captured position: 0 = the answer position (last prompt token); with --positions labels, then the position before each demonstration's output"),
+            DumpDimension(name: "shot", meaning: "demonstration of a prompt"),
+            DumpDimension(name: "label", meaning: "entry of label_ids"),
+            DumpDimension(name: "top", meaning: "rank among the full-vocabulary top-k at the answer position"),
+            DumpDimension(name: "bound", meaning: "[start, end) of a token span"),
+        ],
+        attributes: [
+            DumpAttribute("task", "string", "task name (tasks/<task>.jsonl)"),
+            DumpAttribute("task_kind", "string", "\"classification\" or \"open\""),
+            DumpAttribute("variant", "string", "clean, shuffled_labels, random_labels, abstract_labels or zero_shot"),
+            DumpAttribute("shots", "int", "demonstrations per prompt"),
+            DumpAttribute("template", "string", "template name"),
+            DumpAttribute("template_input", "string", "input format, {x} = the input"),
+            DumpAttribute("template_output", "string", "output format incl. its leading space, {y} = the output"),
+            DumpAttribute("template_separator", "string", "text after each demonstration"),
+            DumpAttribute("seed", "int", "the prompt-sampling seed"),
+            DumpAttribute("prompt_count", "int", "prompts of the whole set (all shards)"),
+            DumpAttribute("labels", "string[]", "label strings as shown after the variant (classification), else the distinct gold outputs' first tokens as text"),
+            DumpAttribute("multi_token_labels", "int[]", "1 where a label's text needs more than one token (only its first token is used)"),
+            DumpAttribute("shared_first_token", "int", "1 when two labels share their first token (their logits coincide)"),
+        ],
+        datasets: [
+            DumpDataset("prompt_index", ["prompt"], .int32, "index of the prompt in the whole set (shards hold disjoint subsets)"),
+            DumpDataset("text", ["prompt"], .string, "the prompt as given to the tokenizer"),
+            DumpDataset("gold_text", ["prompt"], .string, "the answer with the template's output format, e.g. \" cold\""),
+            DumpDataset("token_ids", ["prompt", "token"], .int32, "prompt token ids, -1 after the end"),
+            DumpDataset("token_count", ["prompt"], .int32, "tokens in the prompt"),
+            DumpDataset("special_mask", ["prompt", "token"], .uint8, "1 for special tokens (BOS, control tokens), 0 otherwise and after the end"),
+            DumpDataset("demo_input_span", ["prompt", "shot", "bound"], .int32, "token span of each demonstration's input"),
+            DumpDataset("demo_output_span", ["prompt", "shot", "bound"], .int32, "token span of each demonstration's output"),
+            DumpDataset("query_span", ["prompt", "bound"], .int32, "token span of the query's input"),
+            DumpDataset("positions", ["prompt", "position"], .int32, "token index of each captured position"),
+            DumpDataset("z", ["prompt", "position", "layer", "head", "d_head"], .activation, "per-head attention output before W_O (blocks.l.attn.hook_z)"),
+            DumpDataset("resid", ["prompt", "position", "resid_layer", "d_model"], .activation, "residual stream: resid_pre of every layer, then resid_final"),
+            DumpDataset("final_norm_scale", ["prompt", "position"], .float32, "the final RMSNorm's scale 1/sqrt(mean(resid_final^2)+eps) from the real forward pass"),
+            DumpDataset("label_ids", ["label"], .int32, "first token of each label with the template's leading space"),
+            DumpDataset("label_logits", ["prompt", "label"], .float32, "logits of label_ids at the answer position"),
+            DumpDataset("gold", ["prompt"], .int32, "index into label_ids of the gold label; -1 for open-answer tasks"),
+            DumpDataset("gold_token", ["prompt"], .int32, "first token of the gold answer"),
+            DumpDataset("gold_logprob", ["prompt"], .float32, "log-probability of gold_token over the full vocabulary at the answer position"),
+            DumpDataset("argmax", ["prompt"], .int32, "full-vocabulary argmax at the answer position"),
+            DumpDataset("top_ids", ["prompt", "top"], .int32, "full-vocabulary top-k token ids at the answer position"),
+            DumpDataset("top_logits", ["prompt", "top"], .float32, "their logits"),
+            DumpDataset("attention", ["prompt", "layer", "head", "token"], .activation, "attention probabilities from the answer position to every key (0 after the end)"),
+            DumpDataset("done", ["prompt"], .uint8, "1 once every dataset's row for the prompt is written; rows with 0 hold no data"),
+        ])
+
+    public static let probeSet = DumpGroup(
+        path: "/probes/{probe}",
+        meaning: "Induction probe: BOS (when the model has one) + R random ordinary tokens, repeated twice.",
+        dimensions: [
+            DumpDimension(name: "prompt", meaning: "probe sequence"),
+            DumpDimension(name: "query", meaning: "query position"),
+            DumpDimension(name: "key", meaning: "key position"),
+            DumpDimension(name: "token", meaning: "token position"),
+        ],
+        attributes: [
+            DumpAttribute("repeat_length", "int", "R"),
+            DumpAttribute("bos", "int", "1 when the sequences start with BOS"),
+            DumpAttribute("seed", "int", "the probe seed"),
+        ],
+        datasets: [
+            DumpDataset("token_ids", ["prompt", "token"], .int32, "the probe tokens"),
+            DumpDataset("attention_pattern", ["prompt", "layer", "head", "query", "key"], .activation, "full attention probabilities"),
+            DumpDataset("done", ["prompt"], .uint8, "1 once the prompt's rows are written"),
+        ])
+
+    public static let groups = [root, model, promptSet, probeSet]
+}
