@@ -1,0 +1,109 @@
+import Foundation
+import Shared
+
+/// What a capture run did, and where its time went.
+public struct CaptureSummary: Sendable {
+    public var prompts = 0
+    public var tokens = 0
+    /// Seconds in forward passes (hooks included) and in writing rows to the dump.
+    public var forwardSeconds = 0.0
+    public var writeSeconds = 0.0
+}
+
+/// Runs every prompt of a plan that is not done yet through the model, in packed batches of
+/// consecutive prompts, and streams each batch's rows into the dump: memory stays bounded by
+/// one batch whatever the number of prompts.
+public struct CaptureRunner {
+    public let model: LoadedModel
+    public let plan: CapturePlan
+    public let writer: DumpWriter
+    public let configuration: CaptureConfiguration
+    /// Most tokens packed into one forward pass.
+    public var batchTokens = 2048
+
+    public init(model: LoadedModel, plan: CapturePlan, writer: DumpWriter, configuration: CaptureConfiguration) {
+        self.model = model
+        self.plan = plan
+        self.writer = writer
+        self.configuration = configuration
+    }
+
+    public func run(done: [String: [Bool]], progress: ProgressReporter?) throws -> CaptureSummary {
+        var summary = CaptureSummary()
+        for set in plan.sets {
+            let finished = done[set.name] ?? []
+            for rows in batches(set.tokens, finished: finished) {
+                try capture(set, rows: rows, summary: &summary)
+                progress?.advance(by: rows.count, tokens: rows.reduce(0) { $0 + set.tokens[$1].count }, label: set.name)
+            }
+        }
+        for probe in plan.probes {
+            for rows in batches(probe.tokens, finished: done[probe.name] ?? []) {
+                try capture(probe, rows: rows, summary: &summary)
+                progress?.advance(by: rows.count, tokens: rows.reduce(0) { $0 + probe.tokens[$1].count }, label: probe.name)
+            }
+        }
+        progress?.finish()
+        return summary
+    }
+
+    /// Runs of consecutive unfinished prompts, each within the token budget, so that every
+    /// batch is one contiguous block of rows in the dump.
+    private func batches(_ tokens: [[Int32]], finished: [Bool]) -> [Range<Int>] {
+        var result: [Range<Int>] = []
+        var start: Int?, budget = 0
+        for i in tokens.indices {
+            let isDone = i < finished.count && finished[i]
+            if let s = start, isDone || budget + tokens[i].count > batchTokens {
+                result.append(s..<i)
+                start = nil
+            }
+            if isDone { continue }
+            if start == nil { start = i; budget = 0 }
+            budget += tokens[i].count
+        }
+        if let s = start { result.append(s..<tokens.count) }
+        return result
+    }
+
+    private func capture(_ set: PlannedSet, rows: Range<Int>, summary: inout CaptureSummary) throws {
+        let forwardStart = Date()
+        let capture = ActivationCapture(config: model.config, positions: rows.map { set.positions[$0] },
+                                        maxTokens: set.maxTokens)
+        let output = try model.transformer.forward(rows.map { SequenceInput(tokens: set.tokens[$0]) },
+                                                   logits: .last, hooks: capture.hooks)
+        var staged = capture.rows
+        let k = configuration.topK
+        for (b, prompt) in rows.enumerated() {
+            let logits = output.lastLogits(of: b)
+            let logProbabilities = LogitStatistics.logSoftmax(logits)
+            staged.labelLogits += set.labelIDs.map { logits[logits.startIndex + Int($0)] }
+            let gold = set.goldTokens[prompt]
+            staged.goldLogprob.append(gold >= 0 ? logProbabilities[Int(gold)] : .nan)
+            let top = LogitStatistics.topIndices(logits, count: k)
+            staged.argmax.append(Int32(top[0]))
+            staged.topIDs += top.map(Int32.init)
+            staged.topLogits += top.map { logits[logits.startIndex + $0] }
+        }
+        let writeStart = Date()
+        try writer.write(set: set, rows: rows, staged)
+        summary.forwardSeconds += writeStart.timeIntervalSince(forwardStart)
+        summary.writeSeconds += Date().timeIntervalSince(writeStart)
+        summary.prompts += rows.count
+        summary.tokens += rows.reduce(0) { $0 + set.tokens[$1].count }
+    }
+
+    private func capture(_ probe: PlannedProbe, rows: Range<Int>, summary: inout CaptureSummary) throws {
+        let forwardStart = Date()
+        let maxTokens = probe.tokens.map(\.count).max() ?? 0
+        let capture = PatternCapture(config: model.config, prompts: rows.count, maxTokens: maxTokens)
+        _ = try model.transformer.forward(rows.map { SequenceInput(tokens: probe.tokens[$0]) }, logits: .none,
+                                          hooks: capture.hooks)
+        let writeStart = Date()
+        try writer.write(probe: probe, rows: rows, patterns: capture.patterns)
+        summary.forwardSeconds += writeStart.timeIntervalSince(forwardStart)
+        summary.writeSeconds += Date().timeIntervalSince(writeStart)
+        summary.prompts += rows.count
+        summary.tokens += rows.reduce(0) { $0 + probe.tokens[$1].count }
+    }
+}

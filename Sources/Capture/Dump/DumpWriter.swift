@@ -1,0 +1,276 @@
+import Foundation
+import Shared
+
+// Legend: R = prompts in a write, C = captured positions, L = layers, H = heads, E = head_dim,
+// D = d_model, T = the set's longest prompt, V = vocabulary.
+
+/// Where the tool that wrote a dump came from; stored in the root attributes.
+public struct DumpProvenance: Sendable {
+    public var toolVersion: String
+    public var gitCommit: String
+    public var created: String
+    public var modelSHA256: String
+
+    public init(toolVersion: String, gitCommit: String, created: String, modelSHA256: String) {
+        self.toolVersion = toolVersion
+        self.gitCommit = gitCommit
+        self.created = created
+        self.modelSHA256 = modelSHA256
+    }
+}
+
+/// What the forward pass produced for consecutive prompts of one set, staged for writing.
+struct CapturedRows {
+    var z: [Float] = []                // [R, C, L, H, E]
+    var resid: [Float] = []            // [R, C, L + 1, D]
+    var finalNormScale: [Float] = []   // [R, C]
+    var labelLogits: [Float] = []      // [R, labels]
+    var goldLogprob: [Float] = []      // [R]
+    var argmax: [Int32] = []           // [R]
+    var topIDs: [Int32] = []           // [R, k]
+    var topLogits: [Float] = []        // [R, k]
+    var attention: [Float] = []        // [R, L, H, T]
+}
+
+/// Writes a dump the crash-safe way (METHODS.md section 7): the whole layout, at full size and
+/// with every static dataset filled, is created under a temporary name, flushed and renamed;
+/// after that only raw rows are written, each batch's `done` flags last.
+public final class DumpWriter {
+    public var path: String { file.path }
+    private let file: HDF5File
+
+    private init(file: HDF5File) {
+        self.file = file
+    }
+
+    // MARK: Creating
+
+    public static func create(path: String, plan: CapturePlan, model: LoadedModel,
+                              configuration: CaptureConfiguration, shard: Shard,
+                              provenance: DumpProvenance, definitions: String) throws -> DumpWriter {
+        let file = try HDF5File.create(path, temporaryName: true)
+        let writer = DumpWriter(file: file)
+        do {
+            try writer.createRoot(plan: plan, model: model, configuration: configuration, shard: shard,
+                                  provenance: provenance, definitions: definitions)
+            try writer.createModelGroup(plan: plan, model: model, configuration: configuration)
+            for set in plan.sets { try writer.createSet(set, configuration: configuration, model: model) }
+            for probe in plan.probes { try writer.createProbe(probe, configuration: configuration) }
+            try file.commitName()
+        } catch {
+            try? file.close()
+            try? FileManager.default.removeItem(atPath: file.path)
+            throw error
+        }
+        return writer
+    }
+
+    private var rootSizes: [String: Int] = [:]
+
+    private func createRoot(plan: CapturePlan, model: LoadedModel, configuration c: CaptureConfiguration,
+                            shard: Shard, provenance: DumpProvenance, definitions: String) throws {
+        let m = model.config
+        rootSizes = ["layer": m.layerCount, "head": m.headCount, "d_head": m.headDim, "d_model": m.hiddenSize,
+                     "resid_layer": m.layerCount + 1]
+        for dimension in DumpLayout.root.dimensions {
+            _ = try file.createDimension(dimension.name, size: rootSizes[dimension.name]!)
+        }
+        let bos: String
+        switch c.bos {
+        case nil: bos = model.tokenizer.addsBOSByDefault ? "model default: added" : "model default: not added"
+        case true?: bos = "forced on"
+        case false?: bos = "forced off"
+        }
+        let attributes: [String: String] = [
+            "format": DumpFormat.name, "format_version": DumpFormat.version, "created": provenance.created,
+            "tool_version": provenance.toolVersion, "git_commit": provenance.gitCommit, "model_path": model.path,
+            "model_sha256": provenance.modelSHA256, "model_format": model.format.rawValue,
+            "model_name": model.name ?? "", "architecture": m.architecture.rawValue,
+            "tokenizer": model.tokenizer.summary, "bos_policy": bos,
+            "activation_dtype": c.activationType == .f16 ? "float16" : "float32",
+            "shard": shard.description, "capture_config": c.json, "definitions": definitions,
+        ]
+        for (name, value) in attributes { try file.setAttribute(name, value) }
+    }
+
+    private func createModelGroup(plan: CapturePlan, model: LoadedModel, configuration c: CaptureConfiguration) throws {
+        let m = model.config, w = model.transformer.weights
+        let group = try file.createGroup("model")
+        let unembedIDs = c.fullUnembedding ? (0..<Int32(m.vocabularySize)).map { $0 } : plan.unembeddingIDs
+        let sizes = rootSizes.merging(["unembed_row": unembedIDs.count]) { $1 }
+        var scales = try rootScales()
+        scales["unembed_row"] = try group.createDimension("unembed_row", size: unembedIDs.count)
+        try group.setAttribute("vocabulary_size", m.vocabularySize)
+        try group.setAttribute("kv_head_count", m.kvHeadCount)
+        try group.setAttribute("rms_norm_epsilon", Double(m.rmsNormEpsilon))
+        try group.setAttribute("tied_embeddings", m.tiedEmbeddings ? 1 : 0)
+
+        func make(_ name: String) throws -> HDF5Dataset {
+            try makeDataset(in: group, DumpLayout.model.dataset(name)!, sizes: sizes, scales: scales, activation: .f32)
+        }
+        // W_O[l, h, e, d] = o_proj.weight[d, h * E + e]
+        let d = m.hiddenSize, e = m.headDim, width = m.attentionWidth
+        var wO = [Float](repeating: 0, count: m.layerCount * width * d)
+        for (l, layer) in w.layers.enumerated() {
+            for row in 0..<d { for column in 0..<width { wO[(l * width + column) * d + row] = layer.output[row * width + column] } }
+        }
+        try make("W_O").write(wO)
+        if m.attentionOutputBias {
+            try make("b_O").write(w.layers.flatMap { $0.outputBias!.array })
+        }
+        try make("kv_head").write((0..<m.headCount).map { Int32(m.kvHead(forQueryHead: $0)) })
+        try make("final_norm_weight").write(w.finalNorm.array)
+        try make("unembed_ids").write(unembedIDs)
+        var rows = [Float](repeating: 0, count: unembedIDs.count * d)
+        for (i, id) in unembedIDs.enumerated() {
+            for j in 0..<d { rows[i * d + j] = w.unembedding[Int(id) * d + j] }
+        }
+        try make("unembed").write(rows)
+    }
+
+    private func rootScales() throws -> [String: HDF5Dataset] {
+        var scales: [String: HDF5Dataset] = [:]
+        for dimension in DumpLayout.root.dimensions { scales[dimension.name] = try file.openDataset(dimension.name) }
+        return scales
+    }
+
+    private func makeDataset(in group: HDF5Group, _ spec: DumpDataset, sizes: [String: Int],
+                             scales: [String: HDF5Dataset],
+                             activation: CaptureConfiguration.ActivationType) throws -> HDF5Dataset {
+        let type: HDF5ElementType
+        switch spec.type {
+        case .activation: type = activation == .f16 ? .float16 : .float32
+        case .float32: type = .float32
+        case .int32: type = .int32
+        case .uint8: type = .uint8
+        case .string: type = .variableLengthString
+        }
+        let dataset = try group.createDataset(spec.name, of: type, shape: spec.dimensions.map { sizes[$0]! })
+        try dataset.attachDimensionScales(spec.dimensions.map { scales[$0]! })
+        try dataset.setAttribute("description", spec.meaning)
+        return dataset
+    }
+
+    private func createSet(_ set: PlannedSet, configuration c: CaptureConfiguration, model: LoadedModel) throws {
+        let group = try file.createGroup("sets/\(set.name)")
+        let prompts = set.tokens.count, t = set.maxTokens, shots = set.shots
+        let sizes = rootSizes.merging(["prompt": prompts, "token": t, "position": set.positionCount, "shot": shots,
+                                       "label": set.labelIDs.count, "top": c.topK, "bound": 2]) { $1 }
+        var scales = try rootScales()
+        for dimension in DumpLayout.promptSet.dimensions {
+            scales[dimension.name] = try group.createDimension(dimension.name, size: sizes[dimension.name]!)
+        }
+        let spec = set.promptSet.spec, template = set.promptSet.template
+        try group.setAttribute("task", spec.task)
+        try group.setAttribute("task_kind", set.kind.rawValue)
+        try group.setAttribute("variant", CapturePlan.variantName(spec.variant))
+        try group.setAttribute("shots", shots)
+        try group.setAttribute("template", template.name)
+        try group.setAttribute("template_input", template.input)
+        try group.setAttribute("template_output", template.output)
+        try group.setAttribute("template_separator", template.separator)
+        try group.setAttribute("seed", Int(truncatingIfNeeded: spec.seed))
+        try group.setAttribute("prompt_count", spec.count)
+        try group.setAttribute("labels", set.labelTexts)
+        try group.setAttribute("multi_token_labels", set.multiTokenLabels)
+        try group.setAttribute("shared_first_token", set.sharedFirstToken ? 1 : 0)
+
+        var datasets: [String: HDF5Dataset] = [:]
+        for dataset in DumpLayout.promptSet.datasets {
+            datasets[dataset.name] = try makeDataset(in: group, dataset, sizes: sizes, scales: scales,
+                                                     activation: c.activationType)
+        }
+        let prompts_ = set.promptSet.prompts
+        try datasets["prompt_index"]!.write(prompts_.map { Int32($0.index) })
+        try datasets["text"]!.writeStrings(prompts_.map(\.text))
+        try datasets["gold_text"]!.writeStrings(prompts_.map(\.goldOutput))
+        try datasets["token_ids"]!.write(set.tokens.flatMap { $0 + Array(repeating: -1, count: t - $0.count) })
+        try datasets["token_count"]!.write(set.tokens.map { Int32($0.count) })
+        try datasets["special_mask"]!.write(set.specialMasks.flatMap { $0 + Array(repeating: 0, count: t - $0.count) })
+        func spans(_ list: [[(Int, Int)]]) -> [Int32] { list.flatMap { $0.flatMap { [Int32($0.0), Int32($0.1)] } } }
+        try datasets["demo_input_span"]!.write(spans(set.demoInputSpans))
+        try datasets["demo_output_span"]!.write(spans(set.demoOutputSpans))
+        try datasets["query_span"]!.write(spans([set.querySpans]))
+        try datasets["positions"]!.write(set.positions.flatMap { $0.map(Int32.init) })
+        try datasets["label_ids"]!.write(set.labelIDs)
+        try datasets["gold"]!.write(set.gold)
+        try datasets["gold_token"]!.write(set.goldTokens)
+        // Space is allocated but never filled: every row is "not done" until written.
+        try datasets["done"]!.write([UInt8](repeating: 0, count: prompts))
+    }
+
+    private func createProbe(_ probe: PlannedProbe, configuration c: CaptureConfiguration) throws {
+        let group = try file.createGroup("probes/\(probe.name)")
+        let t = probe.tokens.map(\.count).max() ?? 0
+        let sizes = rootSizes.merging(["prompt": probe.tokens.count, "query": t, "key": t, "token": t]) { $1 }
+        var scales = try rootScales()
+        for dimension in DumpLayout.probeSet.dimensions {
+            scales[dimension.name] = try group.createDimension(dimension.name, size: sizes[dimension.name]!)
+        }
+        try group.setAttribute("repeat_length", probe.repeatLength)
+        try group.setAttribute("bos", probe.hasBOS ? 1 : 0)
+        try group.setAttribute("seed", Int(truncatingIfNeeded: probe.seed))
+        var datasets: [String: HDF5Dataset] = [:]
+        for dataset in DumpLayout.probeSet.datasets {
+            datasets[dataset.name] = try makeDataset(in: group, dataset, sizes: sizes, scales: scales,
+                                                     activation: c.activationType)
+        }
+        try datasets["token_ids"]!.write(probe.tokens.flatMap { $0 + Array(repeating: -1, count: t - $0.count) })
+        try datasets["done"]!.write([UInt8](repeating: 0, count: probe.tokens.count))
+    }
+
+    // MARK: Resuming
+
+    /// Reopens a dump that `create` made with the same configuration and shard, and returns it
+    /// with each group's done flags (keyed by set or probe name).
+    public static func resume(path: String, plan: CapturePlan, configuration: CaptureConfiguration,
+                              shard: Shard) throws -> (DumpWriter, done: [String: [Bool]]) {
+        let file = try HDF5File.open(path, mode: .readWrite)
+        let stored = try file.attribute("capture_config", as: String.self)
+        guard stored == configuration.json else {
+            throw InputError(file: path, "was captured with other options; --resume needs the same ones (stored: \(stored))")
+        }
+        let storedShard = try file.attribute("shard", as: String.self)
+        guard storedShard == shard.description else {
+            throw InputError(file: path, "holds shard \(storedShard), not \(shard)")
+        }
+        var done: [String: [Bool]] = [:]
+        for set in plan.sets { done[set.name] = try file.openDataset("sets/\(set.name)/done").read(as: UInt8.self).map { $0 == 1 } }
+        for probe in plan.probes { done[probe.name] = try file.openDataset("probes/\(probe.name)/done").read(as: UInt8.self).map { $0 == 1 } }
+        return (DumpWriter(file: file), done)
+    }
+
+    // MARK: Writing rows
+
+    /// Writes the rows of prompts `rows` of `set`, then marks them done.
+    func write(set: PlannedSet, rows: Range<Int>, _ data: CapturedRows) throws {
+        let group = "sets/\(set.name)/"
+        func write<T: HDF5Element>(_ name: String, _ values: [T]) throws {
+            let dataset = try file.openDataset(group + name)
+            try dataset.write(values, at: .rows(rows, of: dataset.shape))
+        }
+        try write("z", data.z)
+        try write("resid", data.resid)
+        try write("final_norm_scale", data.finalNormScale)
+        try write("label_logits", data.labelLogits)
+        try write("gold_logprob", data.goldLogprob)
+        try write("argmax", data.argmax)
+        try write("top_ids", data.topIDs)
+        try write("top_logits", data.topLogits)
+        try write("attention", data.attention)
+        try write("done", [UInt8](repeating: 1, count: rows.count))
+    }
+
+    /// Writes the attention patterns of probe prompts `rows` ([R, L, H, T, T]), then marks them done.
+    func write(probe: PlannedProbe, rows: Range<Int>, patterns: [Float]) throws {
+        let group = "probes/\(probe.name)/"
+        let patternSet = try file.openDataset(group + "attention_pattern")
+        try patternSet.write(patterns, at: .rows(rows, of: patternSet.shape))
+        let done = try file.openDataset(group + "done")
+        try done.write([UInt8](repeating: 1, count: rows.count), at: .rows(rows, of: done.shape))
+    }
+
+    public func close() throws {
+        try file.close()
+    }
+}

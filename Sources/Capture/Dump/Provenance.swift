@@ -1,0 +1,65 @@
+import Foundation
+import Shared
+
+public enum ToolVersion {
+    public static let string = "0.1.0"
+
+    /// The commit of the source tree this binary was built from (`-dirty` when it had
+    /// uncommitted changes), found through the path the compiler recorded for this file;
+    /// "unknown" when that tree or git is gone.
+    public static func gitCommit() -> String {
+        let sourceRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["git", "-C", sourceRoot.path, "describe", "--always", "--dirty", "--abbrev=40"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return "unknown" }
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return process.terminationStatus == 0 && !text.isEmpty ? text : "unknown"
+    }
+}
+
+public enum ModelFiles {
+    /// sha256 of a GGUF file, or of a Hugging Face folder's safetensors files read one after
+    /// another in name order.
+    public static func sha256(of model: LoadedModel) throws -> String {
+        guard model.format == .huggingFace else { return try SHA256.hexDigest(ofFile: model.path) }
+        let files = try FileManager.default.contentsOfDirectory(atPath: model.path)
+            .filter { $0.hasSuffix(".safetensors") }.sorted()
+        var hasher = SHA256()
+        for name in files {
+            let path = (model.path as NSString).appendingPathComponent(name)
+            guard let handle = FileHandle(forReadingAtPath: path) else { throw InputError(file: path, "cannot be read") }
+            defer { try? handle.close() }
+            while let chunk = try handle.read(upToCount: 4 << 20), !chunk.isEmpty { hasher.update(chunk) }
+        }
+        return hasher.finalize()
+    }
+}
+
+/// The choices a capture makes where the methods differ (METHODS.md), written into every dump.
+public enum CaptureDefinitions {
+    public static let entries: [String: String] = [
+        "z": "input of the attention output projection (o_proj), split into head_dim slices per query head",
+        "head_output": "a_h = z_h @ W_O[l, h]; attn_out = sum_h a_h + b_O",
+        "resid": "resid_pre of each layer (the layer's input), then resid_final (input of the final norm)",
+        "final_norm_scale": "1/sqrt(mean(resid_final^2) + eps) from the real forward pass: direct logit attribution with it is additive",
+        "answer_position": "the last prompt token, which predicts the first answer token",
+        "label_position": "with --positions labels: the token before each demonstration output's first token",
+        "label_token": "first token of the label in the template's output format (leading space included)",
+        "gold_logprob": "log softmax over the full vocabulary at the answer position, of the gold answer's first token",
+        "attention": "softmax probabilities from the answer position to every key, per head (rows sum to 1)",
+        "bos": "added only when the model's tokenizer config says so, unless --bos/--no-bos; never doubled",
+        "probe": "BOS (when used) + R random ordinary tokens (no special, unused or byte-fallback ids) repeated twice",
+    ]
+
+    public static var json: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: (try? encoder.encode(entries)) ?? Data(), as: UTF8.self)
+    }
+}
