@@ -26,14 +26,13 @@ final class ActivationCapture {
             hooks.add(.residPre(layer)) { [unowned self] tensor in
                 copy(tensor, positions, width: d, into: \.resid) { prompt, position in ((prompt * c + position) * (l + 1) + layer) * d }
             }
-            hooks.add(.attnPattern(layer)) { [unowned self] tensor in
-                // tensor: [H, T_b, S_b]; keep the answer position's row of every head.
+            hooks.add(.attnLastQuery(layer)) { [unowned self] tensor in
+                // tensor: [H, S_b], the answer position's row of every head.
                 guard let prompt = tensor.sequence else { return }
-                let queries = tensor.shape[1], keys = tensor.shape[2]
+                let keys = tensor.shape[1]
                 for head in 0..<h {
-                    let from = (head * queries + queries - 1) * keys
                     let to = ((prompt * l + layer) * h + head) * maxTokens
-                    for k in 0..<keys { rows.attention[to + k] = tensor.values[from + k] }
+                    for k in 0..<keys { rows.attention[to + k] = tensor.values[head * keys + k] }
                 }
             }
         }

@@ -21,9 +21,11 @@ struct CausalAttention {
     let queryBlock = 128
 
     /// qkv: [N, W] after RoPE -> z: [N, H * E]. `patterns`, when given, receives each
-    /// sequence's probabilities: patterns[b] is [H, T, S] and must be zero-filled.
+    /// sequence's probabilities: patterns[b] is [H, T, S] and must be zero-filled;
+    /// `lastRows[b]` ([H, S]) receives only the last query's row.
     func run(qkv: UnsafePointer<Float>, layout: BatchLayout, sources: [KeyValueSource],
-             z: UnsafeMutablePointer<Float>, patterns: [UnsafeMutablePointer<Float>]?) {
+             z: UnsafeMutablePointer<Float>, patterns: [UnsafeMutablePointer<Float>]?,
+             lastRows: [UnsafeMutablePointer<Float>]?) {
         let heads = config.headCount
         let e = config.headDim, w = (heads + 2 * config.kvHeadCount) * e, zWidth = heads * e
         let scale = 1 / Float(e).squareRoot()
@@ -44,6 +46,7 @@ struct CausalAttention {
             let keys = source.keys + g * e, values = source.values + g * e
             let out = z + span.rowStart * zWidth + h * e
             let pattern = patterns.map { $0[b] + h * span.tokenCount * s }
+            let lastRow = lastRows.map { $0[b] + h * s }
             let scores = UnsafeMutablePointer<Float>.allocate(capacity: min(queryBlock, span.tokenCount) * s)
             defer { scores.deallocate() }
 
@@ -59,6 +62,9 @@ struct CausalAttention {
                     Kernels.softmaxRow(row, valid: p + first + r + 1, width: visible)
                     if let pattern {
                         (pattern + (first + r) * s).update(from: row, count: visible)
+                    }
+                    if let lastRow, first + r == span.tokenCount - 1 {
+                        lastRow.update(from: row, count: visible)
                     }
                 }
                 // z[rows, E] = probabilities · v

@@ -11,6 +11,9 @@ public enum HookPoint: Hashable, Sendable, CustomStringConvertible {
     /// Attention probabilities of one sequence: [H, T, S] (rows sum to 1). Computed only when
     /// hooked; writes are ignored.
     case attnPattern(Int)
+    /// The attention probabilities of each sequence's last new token only: [H, S] per
+    /// sequence (the answer position's row of attnPattern, without computing the rest).
+    case attnLastQuery(Int)
     /// Attention block output z · W_O^T + b_O: [N, D].
     case attnOut(Int)
     /// resid_pre + attn_out: [N, D].
@@ -29,6 +32,7 @@ public enum HookPoint: Hashable, Sendable, CustomStringConvertible {
         case .residPre(let l): "blocks.\(l).hook_resid_pre"
         case .z(let l): "blocks.\(l).attn.hook_z"
         case .attnPattern(let l): "blocks.\(l).attn.hook_pattern"
+        case .attnLastQuery(let l): "blocks.\(l).attn.hook_pattern_last_query"
         case .attnOut(let l): "blocks.\(l).hook_attn_out"
         case .residMid(let l): "blocks.\(l).hook_resid_mid"
         case .mlpOut(let l): "blocks.\(l).hook_mlp_out"

@@ -114,12 +114,18 @@ public final class Transformer: @unchecked Sendable {
             let sources = keyValueSources(sequences, layout: layout, layer: l, qkv: qkv.pointer)
             let patternBuffers = hooks?.isHooked(.attnPattern(l)) == true
                 ? layout.sequences.map { FloatBuffer(count: h * $0.tokenCount * $0.keyCount) } : nil
+            let lastRowBuffers = hooks?.isHooked(.attnLastQuery(l)) == true
+                ? layout.sequences.map { FloatBuffer(count: h * $0.keyCount) } : nil
             attention.run(qkv: qkv.pointer, layout: layout, sources: sources, z: z.pointer,
-                          patterns: patternBuffers?.map(\.pointer))
-            if let patternBuffers {
-                for (b, span) in layout.sequences.enumerated() {
+                          patterns: patternBuffers?.map(\.pointer), lastRows: lastRowBuffers?.map(\.pointer))
+            for (b, span) in layout.sequences.enumerated() {
+                if let patternBuffers {
                     hooks?.run(.attnPattern(l), shape: [h, span.tokenCount, span.keyCount],
                                values: patternBuffers[b].pointer, layout: layout, sequence: b)
+                }
+                if let lastRowBuffers {
+                    hooks?.run(.attnLastQuery(l), shape: [h, span.keyCount], values: lastRowBuffers[b].pointer,
+                               layout: layout, sequence: b)
                 }
             }
             hooks?.run(.z(l), shape: [n, h, e], values: z.pointer, layout: layout)

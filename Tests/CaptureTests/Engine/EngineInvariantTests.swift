@@ -142,6 +142,21 @@ final class EngineInvariantTests: XCTestCase {
         XCTAssertEqual(shapes, [[c.headCount, 10, 10]])
     }
 
+    func testLastQueryRowsEqualTheLastRowsOfTheFullPatterns() throws {
+        let model = try SyntheticModel.make()
+        let prompts = [SyntheticModel.tokens(9, seed: 13), SyntheticModel.tokens(140, seed: 14)]
+        let hooks = Hooks()
+        var full: [Int: [Float]] = [:], last: [Int: [Float]] = [:]
+        hooks.add(.attnPattern(2)) { tensor in
+            let t = tensor.shape[1], s = tensor.shape[2]
+            full[tensor.sequence!] = (0..<tensor.shape[0]).flatMap { h in (0..<s).map { tensor.values[(h * t + t - 1) * s + $0] } }
+        }
+        hooks.add(.attnLastQuery(2)) { tensor in last[tensor.sequence!] = Array(tensor.values) }
+        _ = try model.forward(prompts.map { SequenceInput(tokens: $0) }, hooks: hooks)
+        XCTAssertEqual(last.count, 2)
+        XCTAssertEqual(last, full)
+    }
+
     func testZeroingOneHeadRemovesExactlyItsContribution() throws {
         let model = try SyntheticModel.make()
         let tokens = SyntheticModel.tokens(6, seed: 12), c = model.config
