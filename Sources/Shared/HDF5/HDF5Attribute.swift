@@ -138,3 +138,9 @@ extension HDF5Object {
         }
     }
 }
+
+/// An attribute value read from one object and written to another as it is (copying files).
+extension HDF5AttributeValue: HDF5AttributeConvertible {
+    public var hdf5AttributeValue: HDF5AttributeValue { self }
+    public init?(hdf5AttributeValue value: HDF5AttributeValue) { self = value }
+}
