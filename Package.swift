@@ -36,8 +36,9 @@ let package = Package(
         // Speed and memory benchmarks (release builds only): see benchmarks/README.md.
         .executableTarget(name: "EngineBenchmark", dependencies: ["Capture", "Shared"], path: "benchmarks/EngineBenchmark"),
 
-        .target(name: "TestSupport", dependencies: ["Shared"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Shared", "Capture"], path: "Tests/TestSupport"),
         .testTarget(name: "SharedTests", dependencies: ["Shared", "TestSupport"]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "Shared", "TestSupport"]),
+        .testTarget(name: "AnalyzeTests", dependencies: ["Analyze", "Capture", "Shared", "TestSupport"]),
     ]
 )

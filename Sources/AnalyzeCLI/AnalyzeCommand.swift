@@ -8,7 +8,8 @@ struct AnalyzeCommand: ParsableCommand {
         abstract: "Scores attention heads for in-context learning from icl-capture dumps, without the model.",
         discussion: """
             Example:
-              icl-analyze --version
+              icl-analyze info out/demo.h5
             """,
-        version: AnalyzerVersion.string)
+        version: "0.1.0",
+        subcommands: [InfoCommand.self])
 }

@@ -18,18 +18,8 @@ final class DumpPackerTests: XCTestCase {
     }
 
     private func capture(dtype: CaptureConfiguration.ActivationType) throws -> String {
-        let model = try ModelLoader.load(path: Fixtures.url("models/tiny-llama3").path)
-        let configuration = CaptureConfiguration(tasks: ["antonym", "sentiment"], variants: [.clean, .zeroShot], shots: [2],
-                                                 promptsPerSet: 3, seed: 5, probeSequences: 2, probeLength: 8,
-                                                 activationType: dtype)
-        let tasks = Fixtures.repositoryRoot.appendingPathComponent("tasks")
-        let plan = try CapturePlan(configuration: configuration, tasksDirectory: tasks, model: model, shard: .whole)
         let path = directory.appendingPathComponent("dump-\(dtype).h5").path
-        let writer = try DumpWriter.create(path: path, plan: plan, model: model, configuration: configuration, shard: .whole,
-                                           provenance: DumpProvenance(toolVersion: "test", gitCommit: "test", created: "now", modelSHA256: "0"),
-                                           definitions: "{}")
-        _ = try CaptureRunner(model: model, plan: plan, writer: writer, configuration: configuration).run(done: [:], progress: nil)
-        try writer.close()
+        try TinyCapture.write(to: path, configuration: TinyCapture.configuration(dtype: dtype))
         return path
     }
 
