@@ -1,6 +1,6 @@
 """Makes the GGUF reader's test fixtures in Tests/Fixtures/gguf/ from the `gguf` Python package.
 
-Run from the repository root:  /work/refvenv/bin/python reference/make_gguf_fixtures.py
+Run from the repository root:  .venv-reference/bin/python reference/make_gguf_fixtures.py
 Made with gguf 0.19.0 and numpy; the random generator is seeded, so reruns give identical files.
 
 What it writes (all under Tests/Fixtures/gguf/):

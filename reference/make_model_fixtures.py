@@ -3,7 +3,7 @@
 
 Run from the repository root:
 
-    /work/refvenv/bin/python reference/make_model_fixtures.py
+    .venv-reference/bin/python reference/make_model_fixtures.py
 
 Written with (and recorded in every <model>.json): Python 3.11.7, torch 2.15.0 (CPU), transformers 5.23.0,
 tokenizers 0.23.3, safetensors 0.8.0, numpy 2.4.6, gguf 0.19.0 (torch reports 2.15.0+cu132; everything

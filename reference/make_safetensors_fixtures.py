@@ -1,6 +1,6 @@
 """Writes the safetensors and config.json fixtures under Tests/Fixtures/safetensors/.
 
-Run from the repository root:  /work/refvenv/bin/python reference/make_safetensors_fixtures.py
+Run from the repository root:  .venv-reference/bin/python reference/make_safetensors_fixtures.py
 Written with Python 3.11, torch 2.15.0, safetensors 0.8.0, transformers 5.23.0, numpy 2.4.6.
 The output is deterministic (fixed seeds, sorted JSON); rerunning rewrites identical files.
 
