@@ -12,6 +12,9 @@ What it writes:
   training_text.txt: gpt2, llama3, qwen2 and smollm (byte-level BPE with each pre-tokenizer), and
   spm-prepend, spm-metaspace, spm-metaspace-split (Llama-2-style BPE with byte fallback).
   expected.json holds transformers' ids without and with special tokens, and its decode.
+- offsets_corpus.json: the corpus and a few more strings (ICL prompts, text NFC changes), and in
+  each flavour folder offsets.json: transformers' ids with the model's own special tokens and
+  their offset_mapping, turned from character offsets into UTF-8 byte offsets.
 - gguf-llama/: a tokenizer-only GGUF (model "llama", scores) made from the spm vocabulary, its
   metadata as JSON (the Swift tests do not parse GGUF), and transformers' ids for that GGUF.
 - gguf-llama-bpe/: a GGUF (model "gpt2", pre "llama-bpe") made from the llama3 flavour, with its
@@ -143,6 +146,22 @@ CORPUS = [
     "mixed Ελλάδα and Россия and 中国 in one line",
 ]
 
+# Offsets are checked on the corpus and on these: ICL prompts, and text that NFC changes (composed,
+# decomposed, reordered and Hangul characters), where HF aligns through the normalization.
+OFFSETS_EXTRA = [
+    "Q: hot\nA: cold\n\nQ: big\nA:",
+    "Q: hot\r\nA: cold\r\n\r\nQ: big\r\nA:",
+    "<|im_start|>user\nQ: hot\nA: cold\n\nQ: big\nA:<|im_end|>\n<|im_start|>assistant\n",
+    "<s>Q: 東京\nA: 日本\n\nQ: París\nA:",
+    "Input: 😀 happy\nOutput: 😢 sad\n\nInput: 🎉 party\nOutput:",
+    "word: été → summer; mot: café →",
+    "Q: e\u0301te\u0301\nA: été\n\nQ: \u1100\u1161\u11a8\nA:",
+    " \u0958 a\u0328\u0301 a\u0301\u0328 \u1100\u1161 \u1e0b\u0323 \u00c5\u0301 \u212b x\u0344 \u0f73 q\u0307\u0323 ",
+    "x \u0f73\u0334 y \u0301 z\n\u0301",
+    "tabs\tand\u00a0nbsp: x\t\u00a0y",
+]
+OFFSETS_CORPUS = CORPUS + OFFSETS_EXTRA
+
 SPECIAL_BYTE_LEVEL = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
 SPECIAL_LLAMA3 = ["<|begin_of_text|>", "<|end_of_text|>", "<|im_start|>", "<|im_end|>"]
 SPECIAL_SPM = ["<unk>", "<s>", "</s>"]
@@ -187,6 +206,19 @@ def expected_for(tokenizer, bos_id, eos_id, add_bos):
         cases.append({"ids": plain, "ids_with_special": special,
                       "decoded": tokenizer.decode(plain, skip_special_tokens=False)})
     return {"bos_id": bos_id, "eos_id": eos_id, "add_bos": add_bos, "cases": cases}
+
+
+def write_offsets(folder: Path, tokenizer):
+    """transformers' ids and offset_mapping for OFFSETS_CORPUS, one case per line, in UTF-8 bytes."""
+    lines = []
+    for text in OFFSETS_CORPUS:
+        encoding = tokenizer(text, add_special_tokens=True, return_offsets_mapping=True)
+        byte_at = [0]
+        for char in text:
+            byte_at.append(byte_at[-1] + len(char.encode("utf-8")))
+        offsets = [[byte_at[start], byte_at[end]] for start, end in encoding["offset_mapping"]]
+        lines.append(json.dumps({"ids": encoding["input_ids"], "offsets": offsets}, sort_keys=True))
+    (folder / "offsets.json").write_text('{"cases": [\n' + ",\n".join(lines) + "\n]}\n", encoding="utf-8")
 
 
 def adds_bos(tokenizer, bos_id):
@@ -249,6 +281,7 @@ def byte_level_flavours():
         save_hf_folder(folder, tok, config, edit)
         hf = AutoTokenizer.from_pretrained(str(folder))
         write_expected(folder, hf, bos_id, eos_id, adds_bos(hf, bos_id))
+        write_offsets(folder, hf)
         results[name] = (tok, folder)
         print(f"{name}: vocab {tok.get_vocab_size()}")
     return results
@@ -310,6 +343,7 @@ def spm_flavours():
         save_hf_folder(folder, tok, config)
         hf = AutoTokenizer.from_pretrained(str(folder))
         write_expected(folder, hf, 1, 2, True)
+        write_offsets(folder, hf)
         print(f"spm-{form}: vocab {tok.get_vocab_size()}")
     return vocab, merges
 
@@ -391,6 +425,7 @@ def gguf_llama(vocab):
     write_json(folder / "metadata.json", gguf_metadata(path), compact_lists=True)
     hf = AutoTokenizer.from_pretrained(str(folder), gguf_file="tokenizer.gguf")
     write_expected(folder, hf, 1, 2, True)
+    write_offsets(folder, hf)
     print(f"gguf-llama: {type(hf).__name__}, pre_tokenizer {hf.backend_tokenizer.pre_tokenizer}")
 
 
@@ -417,6 +452,7 @@ def gguf_llama_bpe(llama3_tok: Tokenizer, llama3_folder: Path):
     write_json(folder / "metadata.json", gguf_metadata(path), compact_lists=True)
     reference = AutoTokenizer.from_pretrained(str(llama3_folder))
     write_expected(folder, reference, vocab["<|begin_of_text|>"], vocab["<|end_of_text|>"], True)
+    write_offsets(folder, reference)
     converted = AutoTokenizer.from_pretrained(str(folder), gguf_file="tokenizer.gguf")
     differing = [t for t in CORPUS if converted(t, add_special_tokens=False)["input_ids"]
                  != reference(t, add_special_tokens=False)["input_ids"]]
@@ -453,12 +489,14 @@ def smollm2():
     print(f"SmolLM2: transformers' GGUF conversion differs from the faithful tokenizer on "
           f"{len(differing)} of {len(CORPUS)} strings, e.g. {differing[:3]!r}")
     write_expected(OUT / "smollm2", faithful, meta["bosID"], meta["eosID"], meta["addBOS"])
+    write_offsets(OUT / "smollm2", faithful)
 
 
 def main():
     os.chdir(ROOT)
     print(f"transformers {transformers.__version__}, tokenizers {tokenizers.__version__}")
     write_json(OUT / "corpus.json", CORPUS)
+    write_json(OUT / "offsets_corpus.json", OFFSETS_CORPUS)
     flavours = byte_level_flavours()
     spm_vocab, _ = spm_flavours()
     gguf_llama(spm_vocab)

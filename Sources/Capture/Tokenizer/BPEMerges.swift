@@ -42,9 +42,9 @@ struct BPEMerges: Sendable {
         }
     }
 
-    /// The symbols of one word after all merges.
-    func apply(_ symbols: [Int32]) -> [Int32] {
-        guard symbols.count > 1 else { return symbols }
+    /// The tokens of one word after all merges, each with the index of the first symbol it merged.
+    func apply(_ symbols: [Int32]) -> [(id: Int32, firstSymbol: Int)] {
+        guard symbols.count > 1 else { return symbols.map { ($0, 0) } }
         var ids = symbols
         // A doubly linked list over positions; a merged-away position gets id -1.
         var previous = (0..<ids.count).map { Int32($0) - 1 }
@@ -75,6 +75,6 @@ struct BPEMerges: Sendable {
                 queue.push(Candidate(rank: rightMerge.rank, position: Int32(position)))
             }
         }
-        return ids.filter { $0 >= 0 }
+        return ids.indices.compactMap { ids[$0] >= 0 ? (ids[$0], $0) : nil }
     }
 }

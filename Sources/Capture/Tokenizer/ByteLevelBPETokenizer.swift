@@ -32,42 +32,56 @@ struct ByteLevelBPETokenizer: Tokenizer {
     var summary: String { common.summary }
 
     func encode(_ text: String, addBOS: Bool) -> [Int32] {
+        encode(text, addBOS: addBOS, into: TokenIDSink.self).ids
+    }
+
+    func encodeWithOffsets(_ text: String, addBOS: Bool) -> [TokenSpan] {
+        encode(text, addBOS: addBOS, into: TokenSpanSink.self).spans
+    }
+
+    private func encode<Sink: TokenSink>(_ text: String, addBOS: Bool, into _: Sink.Type) -> Sink {
         // Words repeat a lot in prompts; the cache lives for one call so the tokenizer stays immutable.
-        var cache = [[UInt8]: [Int32]]()
-        return common.encode(text, addBOS: addBOS) { segment, _, ids in
-            let normalized = normalizesNFC ? segment.precomposedStringWithCanonicalMapping : segment
+        var cache = [[UInt8]: Sink]()
+        return common.encode(text, addBOS: addBOS) { (segment, _, tokens: inout Sink) in
+            let (normalized, alignment) = normalizesNFC
+                ? NFCNormalization.normalize(segment) : (segment, TextAlignment(identity: segment.utf8.count))
             let scalars = Array(normalized.unicodeScalars)
+            var wordStart = 0
             for word in preTokenizer.split(scalars) {
                 var bytes = [UInt8]()
                 for scalar in scalars[word] { bytes.append(contentsOf: UTF8.encode(scalar)!) }
+                let encoded: Sink
                 if let cached = cache[bytes] {
-                    ids += cached
+                    encoded = cached
                 } else {
-                    let encoded = encodeWord(bytes)
+                    encoded = encodeWord(bytes)
                     cache[bytes] = encoded
-                    ids += encoded
                 }
+                tokens.append(contentsOf: encoded, shiftedBy: wordStart)
+                wordStart += bytes.count
             }
+            return alignment
         }
     }
 
-    private func encodeWord(_ bytes: [UInt8]) -> [Int32] {
+    /// The tokens of one word, with the bytes of the word each stands for.
+    private func encodeWord<Sink: TokenSink>(_ bytes: [UInt8]) -> Sink {
+        var tokens = Sink()
         if ignoresMerges, let whole = common.idsByPiece[ByteLevelEncoding.encode(bytes)] {
-            return [whole]
+            tokens.append(whole, bytes: 0..<bytes.count)
+            return tokens
         }
-        var symbols = [Int32]()
-        symbols.reserveCapacity(bytes.count)
-        var previousWasUnknown = false
-        for byte in bytes {
+        var symbols = WordSymbols<Sink>(capacity: bytes.count)
+        for (index, byte) in bytes.enumerated() {
             let id = byteTokenIDs[Int(byte)]
             if id >= 0 {
-                symbols.append(id)
-                previousWasUnknown = false
+                symbols.append(id, at: index)
             } else {
-                unknown.append(to: &symbols, previousWasUnknown: &previousWasUnknown)
+                symbols.appendUnknown(at: index, unknown)
             }
         }
-        return merges.apply(symbols)
+        symbols.appendTokens(mergedBy: merges, to: &tokens, wordStart: 0, length: bytes.count)
+        return tokens
     }
 
     func decode(_ ids: [Int32]) -> String { common.decode(ids) }

@@ -51,26 +51,60 @@ struct SentencePieceBPETokenizer: Tokenizer {
     var summary: String { common.summary }
 
     func encode(_ text: String, addBOS: Bool) -> [Int32] {
-        common.encode(text, addBOS: addBOS) { segment, atStart, ids in
-            let scalars = escapedScalars(segment, atStart: atStart)
+        encode(text, addBOS: addBOS, into: TokenIDSink.self).ids
+    }
+
+    func encodeWithOffsets(_ text: String, addBOS: Bool) -> [TokenSpan] {
+        encode(text, addBOS: addBOS, into: TokenSpanSink.self).spans
+    }
+
+    private func encode<Sink: TokenSink>(_ text: String, addBOS: Bool, into _: Sink.Type) -> Sink {
+        common.encode(text, addBOS: addBOS) { (segment, atStart, tokens: inout Sink) in
+            let (scalars, alignment) = escaped(segment, atStart: atStart)
+            var wordStart = 0
             for word in words(scalars) {
-                ids += encodeWord(Array(scalars[word]))
+                wordStart += encodeWord(Array(scalars[word]), into: &tokens, at: wordStart)
             }
+            return alignment
         }
     }
 
-    /// Spaces as "▁", with the prefix this tokenizer adds.
-    private func escapedScalars(_ segment: String, atStart: Bool) -> [Unicode.Scalar] {
-        var scalars = segment.unicodeScalars.map { $0 == " " ? Self.metaspace : $0 }
+    /// Spaces as "▁", with the prefix this tokenizer adds, and where their bytes came from: a
+    /// "▁" from the space it replaced, the prefix from no text.
+    private func escaped(_ segment: String, atStart: Bool) -> ([Unicode.Scalar], TextAlignment) {
+        var scalars = [Unicode.Scalar]()
+        scalars.reserveCapacity(segment.utf8.count + 1)
+        var alignment = TextAlignment()
+        let first = segment.unicodeScalars.first
+        let startsWithMetaspace = first == " " || first == Self.metaspace
         let prefixed: Bool
         switch spacePrefix {
-        case .everySegment: prefixed = !scalars.isEmpty
-        case .textStart: prefixed = atStart && scalars.first != Self.metaspace
-        case .segmentStart: prefixed = scalars.first != Self.metaspace
+        case .everySegment: prefixed = first != nil
+        case .textStart: prefixed = atStart && !startsWithMetaspace
+        case .segmentStart: prefixed = !startsWithMetaspace
         case .none: prefixed = false
         }
-        if prefixed { scalars.insert(Self.metaspace, at: 0) }
-        return scalars
+        let metaspaceWidth = UTF8.width(Self.metaspace)
+        if prefixed {
+            scalars.append(Self.metaspace)
+            alignment.append(normalizedLength: metaspaceWidth, original: 0..<0)
+        }
+        // Text between spaces maps byte for byte.
+        var unchangedStart = 0, offset = 0
+        for scalar in segment.unicodeScalars {
+            if scalar == " " {
+                alignment.append(normalizedLength: offset - unchangedStart, original: unchangedStart..<offset)
+                alignment.append(normalizedLength: metaspaceWidth, original: offset..<offset + 1)
+                scalars.append(Self.metaspace)
+                offset += 1
+                unchangedStart = offset
+            } else {
+                scalars.append(scalar)
+                offset += UTF8.width(scalar)
+            }
+        }
+        alignment.append(normalizedLength: offset - unchangedStart, original: unchangedStart..<offset)
+        return (scalars, alignment)
     }
 
     private func words(_ scalars: [Unicode.Scalar]) -> [Range<Int>] {
@@ -85,40 +119,36 @@ struct SentencePieceBPETokenizer: Tokenizer {
         return words
     }
 
-    private func encodeWord(_ scalars: [Unicode.Scalar]) -> [Int32] {
+    /// Appends the tokens of one word that starts at escaped byte `wordStart`; returns its length in bytes.
+    private func encodeWord<Sink: TokenSink>(_ scalars: [Unicode.Scalar], into tokens: inout Sink, at wordStart: Int) -> Int {
+        var symbols = WordSymbols<Sink>(capacity: scalars.count)
+        var position = 0
         switch merging {
         case let .ranked(merges):
-            var symbols = [Int32]()
-            var previousWasUnknown = false
             for scalar in scalars {
-                if let id = common.idsByPiece[String(scalar)] {
-                    symbols.append(id)
-                    previousWasUnknown = false
-                } else if let bytes = byteTokens(for: String(scalar)) {
-                    symbols += bytes
-                    previousWasUnknown = false
-                } else {
-                    unknown.append(to: &symbols, previousWasUnknown: &previousWasUnknown)
-                }
+                position = append(String(scalar), at: position, to: &symbols)
             }
-            return merges.apply(symbols)
+            symbols.appendTokens(mergedBy: merges, to: &tokens, wordStart: wordStart, length: position)
         case let .scored(merger):
-            var ids = [Int32]()
-            var previousWasUnknown = false
             for piece in merger.apply(scalars, vocabulary: common.idsByPiece) {
-                let text = String(String.UnicodeScalarView(scalars[piece]))
-                if let id = common.idsByPiece[text] {
-                    ids.append(id)
-                    previousWasUnknown = false
-                } else if let bytes = byteTokens(for: text) {
-                    ids += bytes
-                    previousWasUnknown = false
-                } else {
-                    unknown.append(to: &ids, previousWasUnknown: &previousWasUnknown)
-                }
+                position = append(String(String.UnicodeScalarView(scalars[piece])), at: position, to: &symbols)
             }
-            return ids
+            symbols.appendTokens(to: &tokens, wordStart: wordStart, length: position)
         }
+        return position
+    }
+
+    /// Appends the token of `piece`, which starts at byte `position`, else its `<0xNN>` byte
+    /// tokens, else the unknown token; returns where the next piece starts.
+    private func append<Sink>(_ piece: String, at position: Int, to symbols: inout WordSymbols<Sink>) -> Int {
+        if let id = common.idsByPiece[piece] {
+            symbols.append(id, at: position)
+        } else if let bytes = byteTokens(for: piece) {
+            for (index, id) in bytes.enumerated() { symbols.append(id, at: position + index) }
+        } else {
+            symbols.appendUnknown(at: position, unknown)
+        }
+        return position + piece.utf8.count
     }
 
     /// The `<0xNN>` tokens of `text`'s UTF-8 bytes, when byte fallback is on and all exist.

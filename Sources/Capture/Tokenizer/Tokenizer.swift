@@ -10,6 +10,8 @@ public protocol Tokenizer: Sendable {
     var summary: String { get }
     /// Special-token text inside `text` (e.g. "<|im_start|>") becomes that special token, as HF does by default.
     func encode(_ text: String, addBOS: Bool) -> [Int32]
+    /// The ids of `encode(text, addBOS:)`, each with the bytes of `text` it stands for (see `TokenSpan`).
+    func encodeWithOffsets(_ text: String, addBOS: Bool) -> [TokenSpan]
     func decode(_ ids: [Int32]) -> String
     /// The vocabulary entry as text a person can read (byte-level pieces decoded, e.g. " Paris").
     func tokenText(_ id: Int32) -> String

@@ -40,17 +40,24 @@ struct TokenizerCommon: Sendable {
         decoder.decode(ids.compactMap(piece))
     }
 
-    /// Encodes each text segment with `encodeText`; added tokens pass through, BOS goes first.
-    func encode(_ text: String, addBOS: Bool, encodeText: (String, Bool, inout [Int32]) -> Void) -> [Int32] {
-        var ids = [Int32]()
-        if addBOS, let bosTokenID { ids.append(bosTokenID) }
+    /// Encodes each text segment with `encodeText`, which appends its tokens with byte ranges into
+    /// the segment as it normalized it and returns that normalization's alignment; added tokens
+    /// keep the bytes they matched, BOS goes first with none.
+    func encode<Sink: TokenSink>(_ text: String, addBOS: Bool,
+                                 encodeText: (String, Bool, inout Sink) -> TextAlignment) -> Sink {
+        var tokens = Sink()
+        if addBOS, let bosTokenID { tokens.append(bosTokenID, bytes: 0..<0) }
         for segment in addedTokens.split(text) {
             switch segment {
-            case let .token(id): ids.append(id)
-            case let .text(piece, atStart): encodeText(piece, atStart, &ids)
+            case let .token(id, bytes):
+                tokens.append(id, bytes: bytes)
+            case let .text(piece, atStart, offset):
+                let first = tokens.count
+                let alignment = encodeText(piece, atStart, &tokens)
+                tokens.mapToOriginal(from: first, through: alignment, offset: offset)
             }
         }
-        return ids
+        return tokens
     }
 }
 
@@ -58,12 +65,4 @@ struct TokenizerCommon: Sendable {
 struct UnknownPolicy: Sendable {
     var unknownID: Int32?
     var fusesUnknown: Bool
-
-    /// Appends the unknown token, or nothing when the model has none (HF then drops the character).
-    func append(to symbols: inout [Int32], previousWasUnknown: inout Bool) {
-        guard let unknownID else { return }
-        if fusesUnknown, previousWasUnknown { return }
-        symbols.append(unknownID)
-        previousWasUnknown = true
-    }
 }

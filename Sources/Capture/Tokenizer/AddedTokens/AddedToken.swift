@@ -12,9 +12,11 @@ struct AddedToken: Sendable {
     var singleWord: Bool = false
 }
 
-/// A piece of text between added tokens, or an added token.
+/// A piece of text between added tokens, or an added token, with where it lies in the text.
 enum TextSegment: Equatable {
-    /// `atStart` says whether the piece begins the original text (Metaspace's "first" prefix).
-    case text(String, atStart: Bool)
-    case token(Int32)
+    /// `atStart` says whether the piece begins the original text (Metaspace's "first" prefix);
+    /// `offset` is the UTF-8 offset of its first byte.
+    case text(String, atStart: Bool, offset: Int)
+    /// `bytes` include the whitespace an `lstrip` or `rstrip` token absorbs, as in HF.
+    case token(Int32, bytes: Range<Int>)
 }

@@ -22,15 +22,17 @@ struct SpecialTokenSplitter: Sendable {
     }
 
     func split(_ text: String) -> [TextSegment] {
-        guard !tokens.isEmpty else { return text.isEmpty ? [] : [.text(text, atStart: true)] }
+        guard !tokens.isEmpty else { return text.isEmpty ? [] : [.text(text, atStart: true, offset: 0)] }
         let scalars = Array(text.unicodeScalars)
         var segments = [TextSegment]()
         var segmentStart = 0
         var index = 0
+        var byteOffset = 0  // of scalars[segmentStart]
         func flushText(upTo end: Int) {
             if end > segmentStart {
-                let view = String.UnicodeScalarView(scalars[segmentStart..<end])
-                segments.append(.text(String(view), atStart: segmentStart == 0))
+                let piece = String(String.UnicodeScalarView(scalars[segmentStart..<end]))
+                segments.append(.text(piece, atStart: segmentStart == 0, offset: byteOffset))
+                byteOffset += piece.utf8.count
             }
         }
         while index < scalars.count {
@@ -51,7 +53,9 @@ struct SpecialTokenSplitter: Sendable {
                 while end < scalars.count, scalars[end].properties.isWhitespace { end += 1 }
             }
             flushText(upTo: start)
-            segments.append(.token(token.id))
+            let tokenEnd = byteOffset + scalars[start..<end].reduce(0) { $0 + UTF8.width($1) }
+            segments.append(.token(token.id, bytes: byteOffset..<tokenEnd))
+            byteOffset = tokenEnd
             segmentStart = end
             index = end
         }
