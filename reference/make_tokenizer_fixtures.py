@@ -1,6 +1,6 @@
 """Writes the tokenizer fixtures under Tests/Fixtures/tokenizers/ (run from the repository root).
 
-    /work/refvenv/bin/python reference/make_tokenizer_fixtures.py
+    .venv-reference/bin/python reference/make_tokenizer_fixtures.py
 
 Made with Python 3, transformers 5.23.0, tokenizers 0.23.3, gguf 0.19.0 (and torch 2.15, which
 transformers loads). Deterministic: the training text and the corpus are committed, the BPE
