@@ -78,8 +78,9 @@ public struct CapturePlan: Sendable {
                                                  count: c.promptsPerSet, seed: c.seed)
                         let name = "\(taskName).\(Self.variantName(variant)).k\(spec.effectiveShots).\(template)"
                         guard seen.insert(name).inserted else { continue }
-                        let built = try builder.build(spec).sharded(shard)
-                        let planned = try Self.plan(name: name, set: built, kind: task.kind, tokenizer: tokenizer,
+                        let whole = try builder.build(spec)
+                        let built = whole.sharded(shard)
+                        let planned = try Self.plan(name: name, set: built, whole: whole, kind: task.kind, tokenizer: tokenizer,
                                                     addBOS: addBOS, config: model.config, positions: c.positions,
                                                     source: catalog.url(of: taskName).path)
                         if planned.sharedFirstToken {
@@ -113,12 +114,14 @@ public struct CapturePlan: Sendable {
         }
     }
 
-    private static func plan(name: String, set: PromptSet, kind: TaskKind, tokenizer: any Tokenizer, addBOS: Bool,
-                             config: ModelConfig, positions mode: CaptureConfiguration.Positions,
+    /// `set` is this shard's part of `whole`.
+    private static func plan(name: String, set: PromptSet, whole: PromptSet, kind: TaskKind, tokenizer: any Tokenizer,
+                             addBOS: Bool, config: ModelConfig, positions mode: CaptureConfiguration.Positions,
                              source: String) throws -> PlannedSet {
         // Labels: the first token of each label in the template's output format; open tasks
-        // use the first tokens of their gold outputs, one entry per distinct token.
-        let candidates = kind == .classification ? set.labelOutputs : Array(Set(set.prompts.map(\.goldOutput))).sorted()
+        // use the first tokens of their gold outputs, one entry per distinct token, taken from
+        // the whole set so that every shard has the same labels (label_logits columns line up).
+        let candidates = kind == .classification ? set.labelOutputs : Array(Set(whole.prompts.map(\.goldOutput))).sorted()
         var labelIDs: [Int32] = [], multiToken: [Int] = [], labelTexts: [String] = []
         for text in candidates {
             let ids = tokenizer.encode(text, addBOS: false)
@@ -149,7 +152,17 @@ public struct CapturePlan: Sendable {
             demoOutputs.append(outputs)
             queries.append(TokenSpans.covering(prompt.queryInputSpan, offsets))
             var positions = [ids.count - 1]
-            if mode == .labels { positions += outputs.map { max($0.0 - 1, 0) } }
+            if mode == .labels {
+                // The token that predicts a demonstration's label token: the last one before its
+                // output format (" {y}", leading space included) starts, as the answer position
+                // is for the query. The output's own span can start one token later, where the
+                // tokenizer splits the leading space off ("A:", " ", "un", ...).
+                let prefixBytes = set.template.outputAffixes.prefix.utf8.count
+                positions += prompt.demonstrations.map { demonstration in
+                    let formatted = ByteSpan(start: demonstration.outputSpan.start - prefixBytes, end: demonstration.outputSpan.end)
+                    return max(TokenSpans.covering(formatted, offsets).0 - 1, 0)
+                }
+            }
             captured.append(positions)
             let goldToken = tokenizer.encode(prompt.goldOutput, addBOS: false).first ?? -1
             goldTokens.append(goldToken)

@@ -48,6 +48,7 @@ public final class DumpWriter {
     public static func create(path: String, plan: CapturePlan, model: LoadedModel,
                               configuration: CaptureConfiguration, shard: Shard,
                               provenance: DumpProvenance, definitions: String) throws -> DumpWriter {
+        try checkFreeSpace(for: path, bytes: estimatedSize(plan: plan, model: model, configuration: configuration))
         let file = try HDF5File.create(path, temporaryName: true)
         let writer = DumpWriter(file: file)
         do {
@@ -63,6 +64,43 @@ public final class DumpWriter {
             throw error
         }
         return writer
+    }
+
+    /// Bytes the finished dump takes, about: every dataset at full size plus room for
+    /// metadata. The layout reserves all of it up front, but file systems allocate the space
+    /// only as rows arrive.
+    static func estimatedSize(plan: CapturePlan, model: LoadedModel, configuration c: CaptureConfiguration) -> Int {
+        let m = model.config
+        let a = c.activationType == .f16 ? 2 : 4
+        let l = m.layerCount, h = m.headCount, e = m.headDim, d = m.hiddenSize
+        let unembedRows = c.fullUnembedding ? m.vocabularySize : plan.unembeddingIDs.count
+        var bytes = 1 << 20   // metadata, attributes, the global heap's overhead
+        bytes += 4 * (l * h * e * d + l * d + h + d + unembedRows * (d + 1))
+        for set in plan.sets {
+            let prompts = set.tokens.count, t = set.maxTokens, positions = set.positionCount
+            bytes += prompts * a * (positions * (l * h * e + (l + 1) * d) + l * h * t)          // z, resid, attention
+            bytes += prompts * (5 * t + 16 * (set.shots + 1) + 8 * positions + 4 * set.labelIDs.count
+                                + 8 * c.topK + 32)                                            // the small rows
+            bytes += set.promptSet.prompts.reduce(0) { $0 + $1.text.utf8.count + $1.goldOutput.utf8.count + 32 }
+        }
+        for probe in plan.probes {
+            let t = probe.tokens.map(\.count).max() ?? 0
+            bytes += probe.tokens.count * (a * l * h * t * t + 4 * t + 1)
+        }
+        return bytes
+    }
+
+    /// Refuses to start a dump that cannot fit: a full disk found hours into a capture, or
+    /// while the layout is written, is worse than no start. Skipped where the file system
+    /// cannot be asked (the folder's absence is reported when the file is created).
+    static func checkFreeSpace(for path: String, bytes: Int) throws {
+        let folder = (path as NSString).deletingLastPathComponent
+        var stats = statvfs()
+        guard statvfs(folder.isEmpty ? "." : folder, &stats) == 0, stats.f_blocks > 0 else { return }
+        let free = Int(stats.f_bavail) * Int(stats.f_frsize)
+        guard free < bytes else { return }
+        func size(_ bytes: Int) -> String { String(format: "%.1f MB", Double(bytes) / 1e6) }
+        throw InputError(file: path, "the dump needs about \(size(bytes)) but its file system has \(size(free)) free")
     }
 
     private var rootSizes: [String: Int] = [:]
@@ -221,10 +259,11 @@ public final class DumpWriter {
 
     // MARK: Resuming
 
-    /// Reopens a dump that `create` made with the same configuration and shard, and returns it
-    /// with each group's done flags (keyed by set or probe name).
+    /// Reopens a dump that `create` made with the same configuration and shard (and, when
+    /// `modelSHA256` is given, from the same model files), and returns it with each group's
+    /// done flags (keyed by set or probe name).
     public static func resume(path: String, plan: CapturePlan, configuration: CaptureConfiguration,
-                              shard: Shard) throws -> (DumpWriter, done: [String: [Bool]]) {
+                              shard: Shard, modelSHA256: String? = nil) throws -> (DumpWriter, done: [String: [Bool]]) {
         let file = try HDF5File.open(path, mode: .readWrite)
         let stored = try file.attribute("capture_config", as: String.self)
         guard stored == configuration.json else {
@@ -233,6 +272,21 @@ public final class DumpWriter {
         let storedShard = try file.attribute("shard", as: String.self)
         guard storedShard == shard.description else {
             throw InputError(file: path, "holds shard \(storedShard), not \(shard)")
+        }
+        // The options do not name the model: rows of another one would be mixed in silently.
+        let storedModel = try file.attribute("model_sha256", as: String.self)
+        if let modelSHA256, storedModel != modelSHA256 {
+            let storedPath = (try? file.attribute("model_path", as: String.self)) ?? "?"
+            throw InputError(file: path, "was captured from another model (\(storedPath), sha256 \(storedModel.prefix(12))...), not this one (sha256 \(modelSHA256.prefix(12))...); --resume needs the same model")
+        }
+        // Nor do they fix the task files' contents: the prompts must be the ones stored.
+        for (name, tokens) in plan.sets.map({ ("sets/\($0.name)", $0.tokens) }) + plan.probes.map({ ("probes/\($0.name)", $0.tokens) }) {
+            let t = tokens.map(\.count).max() ?? 0
+            let expected = tokens.flatMap { $0 + Array(repeating: -1, count: t - $0.count) }
+            let stored = file.exists(name + "/token_ids") ? try file.openDataset(name + "/token_ids") : nil
+            guard let stored, stored.shape == [tokens.count, t], try stored.read(as: Int32.self) == expected else {
+                throw InputError(file: path, "\(name) does not hold the prompts the task files and tokenizer give now; --resume needs the same ones")
+            }
         }
         var done: [String: [Bool]] = [:]
         for set in plan.sets { done[set.name] = try file.openDataset("sets/\(set.name)/done").read(as: UInt8.self).map { $0 == 1 } }

@@ -81,6 +81,15 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
+        do {
+            try capture()
+        } catch let error as InputError {
+            // One line per error: HDF5's messages can hold line breaks (a ctime() date).
+            throw InputError(file: error.file, error.problem.split(whereSeparator: \.isNewline).joined(separator: " "))
+        }
+    }
+
+    private func capture() throws {
         let shard = try Shard(parsing: self.shard)
         let tasksDirectory = URL(fileURLWithPath: tasksDir)
         let catalog = TaskCatalog(directory: tasksDirectory)
@@ -103,7 +112,8 @@ struct RunCommand: ParsableCommand {
         let writer: DumpWriter
         var done: [String: [Bool]] = [:]
         if resume && FileManager.default.fileExists(atPath: out) {
-            (writer, done) = try DumpWriter.resume(path: out, plan: plan, configuration: configuration, shard: shard)
+            (writer, done) = try DumpWriter.resume(path: out, plan: plan, configuration: configuration, shard: shard,
+                                                   modelSHA256: try ModelFiles.sha256(of: loaded))
         } else {
             if FileManager.default.fileExists(atPath: out) {
                 throw InputError(file: out, "exists; pass --resume to continue it, or choose another --out")
@@ -119,7 +129,13 @@ struct RunCommand: ParsableCommand {
             + plan.probes.reduce(0) { $0 + $1.tokens.count - (done[$1.name] ?? []).filter { $0 }.count }
         var runner = CaptureRunner(model: loaded, plan: plan, writer: writer, configuration: configuration)
         runner.batchTokens = batchTokens
-        let summary = try runner.run(done: done, progress: ProgressReporter(total: remaining, unit: "prompts"))
+        let summary: CaptureSummary
+        do {
+            summary = try runner.run(done: done, progress: ProgressReporter(total: remaining, unit: "prompts"))
+        } catch let error as InputError {
+            // Rows already flagged done are intact (the dump is written crash-safe).
+            throw InputError(file: error.file, "\(error.problem); \(out) keeps every finished prompt: rerun with --resume to continue")
+        }
         try writer.close()
         let share = summary.forwardSeconds > 0 ? 100 * summary.writeSeconds / summary.forwardSeconds : 0
         print(String(format: "%@: %d sets, %d probe sets; captured %d prompts (%d tokens): forward %.1f s, writing %.2f s (%.1f%% of forward)",

@@ -1,0 +1,199 @@
+"""Reads a capture dump written by `icl-capture run` the way researchers do (h5py, xarray
+with engine h5netcdf, numpy) and checks it against the format description schemas/dump-v1.json.
+
+The Swift test Tests/CaptureTests/Capture/DumpPythonTests.swift runs captures and then this
+file with pytest, with ICL_DUMP_FILE (the dump, or several joined by os.pathsep; every check
+runs on each) and ICL_SCHEMA_FILE (the schema) set.
+"""
+import json
+import os
+
+import h5py
+import numpy as np
+import pytest
+import xarray as xr
+
+PATHS = [p for p in os.environ.get("ICL_DUMP_FILE", "").split(os.pathsep) if p]
+SCHEMA_PATH = os.environ.get("ICL_SCHEMA_FILE")
+
+if not PATHS or not SCHEMA_PATH:
+    pytest.skip("ICL_DUMP_FILE / ICL_SCHEMA_FILE not set: run through the Swift test "
+                "DumpPythonTests, which writes the dump", allow_module_level=True)
+
+with open(SCHEMA_PATH, encoding="utf-8") as handle:
+    SCHEMA = json.load(handle)
+GROUPS = {group["path"]: group for group in SCHEMA["groups"]}
+
+
+@pytest.fixture(params=PATHS, ids=os.path.basename)
+def path(request):
+    return request.param
+
+
+def open_dump(path):
+    return h5py.File(path, "r")
+
+
+def concrete_groups(f):
+    """(schema group, h5py group) for every group of the file, {set}/{probe} expanded."""
+    result = [(GROUPS["/"], f["/"]), (GROUPS["/model"], f["model"])]
+    result += [(GROUPS["/sets/{set}"], f["sets"][name]) for name in sorted(f.get("sets", {}))]
+    result += [(GROUPS["/probes/{probe}"], f["probes"][name]) for name in sorted(f.get("probes", {}))]
+    return result
+
+
+def activation_dtype(f):
+    return {"float32": np.float32, "float16": np.float16}[f.attrs["activation_dtype"]]
+
+
+def expected_dtype(f, value_type):
+    if value_type == "activation":
+        return np.dtype(activation_dtype(f))
+    return {"float32": np.dtype(np.float32), "int32": np.dtype(np.int32), "uint8": np.dtype(np.uint8)}.get(value_type)
+
+
+def scale_name(ref_holder, axis):
+    """The name of the dimension scale attached to `axis` through DIMENSION_LIST."""
+    scales = list(ref_holder.dims[axis].values())
+    assert len(scales) == 1, f"{ref_holder.name} axis {axis}: {len(scales)} dimension scales attached"
+    return scales[0].name.rsplit("/", 1)[-1]
+
+
+def test_the_file_says_what_it_is(path):
+    with open_dump(path) as f:
+        assert f.attrs["format"] == SCHEMA["format"]
+        assert f.attrs["format_version"].split(".")[0] == SCHEMA["version"].split(".")[0]
+        assert f.attrs["activation_dtype"] in ("float32", "float16")
+        json.loads(f.attrs["capture_config"])
+        json.loads(f.attrs["definitions"])
+
+
+def test_every_attribute_of_the_schema_is_present_with_its_type(path):
+    with open_dump(path) as f:
+        for spec, group in concrete_groups(f):
+            for attribute in spec["attributes"]:
+                assert attribute["name"] in group.attrs, f"{group.name}: attribute {attribute['name']} missing"
+                value = group.attrs[attribute["name"]]
+                kind = attribute["type"]
+                where = f"{group.name}@{attribute['name']} = {value!r}"
+                if kind == "string":
+                    assert isinstance(value, str), where
+                elif kind == "int":
+                    assert np.issubdtype(np.asarray(value).dtype, np.integer) and np.ndim(value) == 0, where
+                elif kind == "float":
+                    assert np.issubdtype(np.asarray(value).dtype, np.floating) and np.ndim(value) == 0, where
+                elif kind == "string[]":
+                    assert all(isinstance(v, str) for v in np.atleast_1d(value)), where
+                elif kind == "int[]":
+                    assert np.issubdtype(np.asarray(value).dtype, np.integer), where
+                else:
+                    pytest.fail(f"unknown attribute type {kind} in the schema")
+
+
+def test_every_dataset_of_the_schema_has_its_dimensions_and_type(path):
+    with open_dump(path) as f:
+        sizes_of_root = {name: f[name].shape[0] for name in (d["name"] for d in GROUPS["/"]["dimensions"])}
+        checked = 0
+        for spec, group in concrete_groups(f):
+            sizes = dict(sizes_of_root)
+            sizes.update({d["name"]: group[d["name"]].shape[0] for d in spec["dimensions"]})
+            declared = {d["name"] for d in spec["dimensions"]}
+            for dataset_spec in spec["datasets"]:
+                name = dataset_spec["name"]
+                if name not in group:
+                    assert dataset_spec["optional"], f"{group.name}/{name} missing"
+                    continue
+                dataset = group[name]
+                dims = dataset_spec["dimensions"]
+                labels = [dataset.dims[i].label for i in range(dataset.ndim)]
+                assert labels == dims, f"{dataset.name}: dimension labels {labels}, schema says {dims}"
+                assert [scale_name(dataset, i) for i in range(dataset.ndim)] == dims, dataset.name
+                assert dataset.shape == tuple(sizes[d] for d in dims), \
+                    f"{dataset.name}: shape {dataset.shape} vs dims {dims} of sizes {sizes}"
+                if dataset_spec["type"] == "string":
+                    assert h5py.check_string_dtype(dataset.dtype) is not None, f"{dataset.name}: {dataset.dtype}"
+                    assert h5py.check_string_dtype(dataset.dtype).encoding == "utf-8", dataset.name
+                else:
+                    assert dataset.dtype == expected_dtype(f, dataset_spec["type"]), \
+                        f"{dataset.name}: {dataset.dtype}, schema says {dataset_spec['type']}"
+                checked += 1
+            # Nothing undeclared: every member is a dataset of the schema or a dimension.
+            known = {d["name"] for d in spec["datasets"]} | declared
+            if spec["path"] != "/":
+                extra = [m for m in group if m not in known]
+                assert not extra, f"{group.name}: members the schema does not declare: {extra}"
+        assert checked > 0
+
+
+def test_xarray_shows_labelled_arrays(path):
+    with open_dump(path) as f:
+        sets = sorted(f["sets"])
+        probes = sorted(f.get("probes", {}))
+        dtype = activation_dtype(f)
+        stored_z = {name: f["sets"][name]["z"][()] for name in sets}
+    assert sets, "the dump has no prompt sets"
+    for name in sets:
+        with xr.open_dataset(path, engine="h5netcdf", group=f"sets/{name}") as ds:
+            assert ds["z"].dims == ("prompt", "position", "layer", "head", "d_head"), ds["z"].dims
+            assert ds["resid"].dims == ("prompt", "position", "resid_layer", "d_model"), ds["resid"].dims
+            assert ds["attention"].dims == ("prompt", "layer", "head", "token")
+            assert ds["label_logits"].dims == ("prompt", "label")
+            assert ds["z"].dtype == dtype and ds["resid"].dtype == dtype
+            np.testing.assert_array_equal(ds["z"].values, stored_z[name])
+            assert ds.sizes["prompt"] == ds["done"].size
+            # Dimensions without coordinate values stay dimensions, not variables.
+            assert "prompt" not in ds.data_vars and "token" not in ds.data_vars
+            # A labelled selection works as researchers use it.
+            answer = ds["z"].isel(position=0, layer=0)
+            assert answer.dims == ("prompt", "head", "d_head")
+    for name in probes:
+        with xr.open_dataset(path, engine="h5netcdf", group=f"probes/{name}") as ds:
+            assert ds["attention_pattern"].dims == ("prompt", "layer", "head", "query", "key")
+            assert ds["attention_pattern"].dtype == dtype
+    with xr.open_dataset(path, engine="h5netcdf", group="model") as ds:
+        assert ds["W_O"].dims == ("layer", "head", "d_head", "d_model")
+        assert ds["unembed"].dims == ("unembed_row", "d_model")
+
+
+def test_rows_are_done_and_attention_rows_sum_to_one(path):
+    with open_dump(path) as f:
+        tolerance = 2e-3 if activation_dtype(f) == np.float16 else 1e-5
+        for name, group in f["sets"].items():
+            assert (group["done"][()] == 1).all(), f"{name}: rows not done"
+            counts = group["token_count"][()]
+            attention = group["attention"][()].astype(np.float64)
+            for p, n in enumerate(counts):
+                np.testing.assert_allclose(attention[p, :, :, :n].sum(-1), 1.0, atol=tolerance,
+                                           err_msg=f"{name} prompt {p}")
+                assert (attention[p, :, :, n:] == 0).all(), f"{name} prompt {p}: attention after the end"
+            assert (group["positions"][:, 0] == counts - 1).all(), name
+        for name, group in f.get("probes", {}).items():
+            assert (group["done"][()] == 1).all(), name
+            pattern = group["attention_pattern"][()].astype(np.float64)
+            np.testing.assert_allclose(pattern.sum(-1), 1.0, atol=tolerance, err_msg=name)
+            assert (np.triu(np.ones(pattern.shape[-2:]), k=1) * pattern == 0).all(), f"{name}: not causal"
+
+
+def test_direct_logit_attribution_reproduces_the_label_logits(path):
+    """logit(t) = (final_norm_scale * final_norm_weight * resid_final) . unembed[row of t]."""
+    with open_dump(path) as f:
+        half = activation_dtype(f) == np.float16
+        model = f["model"]
+        row_of = {int(t): i for i, t in enumerate(model["unembed_ids"][()])}
+        unembed = model["unembed"][()].astype(np.float64)
+        gamma = model["final_norm_weight"][()].astype(np.float64)
+        for name, group in f["sets"].items():
+            label_ids = group["label_ids"][()]
+            rows = unembed[[row_of[int(t)] for t in label_ids]]                      # [label, d_model]
+            resid_final = group["resid"][:, 0, -1, :].astype(np.float64)            # [prompt, d_model]
+            scale = group["final_norm_scale"][:, 0].astype(np.float64)              # [prompt]
+            logits = (scale[:, None] * gamma[None, :] * resid_final) @ rows.T        # [prompt, label]
+            stored = group["label_logits"][()].astype(np.float64)
+            scale_of_logits = max(np.abs(stored).max(), 1.0)
+            error = np.abs(logits - stored).max() / scale_of_logits
+            assert error < (1e-2 if half else 1e-4), f"{name}: DLA differs from label_logits by {error:.3g} relative"
+            if not half:
+                # The stored scale is the final RMSNorm's of the stored resid_final.
+                eps = float(model.attrs["rms_norm_epsilon"])
+                recomputed = 1 / np.sqrt((resid_final ** 2).mean(-1) + eps)
+                np.testing.assert_allclose(scale, recomputed, rtol=1e-5, err_msg=name)
