@@ -36,6 +36,8 @@ public struct PlannedSet: Sendable {
 /// The induction probe sequences (with BOS when the model uses one).
 public struct PlannedProbe: Sendable {
     public let name: String
+    /// Index of each kept sequence among all probe sequences.
+    public let promptIndices: [Int]
     public let tokens: [[Int32]]
     public let repeatLength: Int
     public let hasBOS: Bool
@@ -100,8 +102,8 @@ public struct CapturePlan: Sendable {
             let all = try probe.sequences(isSpecial: tokenizer.isSpecial)
             let bos = tokenizer.bosTokenID.flatMap { addBOS ? $0 : nil }
             let kept = all.enumerated().filter { shard.contains(promptIndex: $0.offset) }
-                .map { (bos.map { [$0] } ?? []) + $0.element }
-            probes.append(PlannedProbe(name: "induction.r\(c.probeLength)", tokens: kept, repeatLength: c.probeLength,
+            probes.append(PlannedProbe(name: "induction.r\(c.probeLength)", promptIndices: kept.map(\.offset),
+                                       tokens: kept.map { (bos.map { [$0] } ?? []) + $0.element }, repeatLength: c.probeLength,
                                        hasBOS: bos != nil, seed: c.seed))
         }
         self.probes = probes

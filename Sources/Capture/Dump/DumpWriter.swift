@@ -49,7 +49,13 @@ public final class DumpWriter {
                               configuration: CaptureConfiguration, shard: Shard,
                               provenance: DumpProvenance, definitions: String) throws -> DumpWriter {
         try checkFreeSpace(for: path, bytes: estimatedSize(plan: plan, model: model, configuration: configuration))
-        let file = try HDF5File.create(path, temporaryName: true)
+        let file: HDF5File
+        do {
+            file = try HDF5File.create(path, temporaryName: true)
+        } catch let error as InputError {
+            // The user named `path`; the temporary name is an implementation detail.
+            throw InputError(file: path, error.problem)
+        }
         let writer = DumpWriter(file: file)
         do {
             try writer.createRoot(plan: plan, model: model, configuration: configuration, shard: shard,
@@ -147,7 +153,7 @@ public final class DumpWriter {
             try makeDataset(in: group, DumpLayout.model.dataset(name)!, sizes: sizes, scales: scales, activation: .f32)
         }
         // W_O[l, h, e, d] = o_proj.weight[d, h * E + e]
-        let d = m.hiddenSize, e = m.headDim, width = m.attentionWidth
+        let d = m.hiddenSize, width = m.attentionWidth
         var wO = [Float](repeating: 0, count: m.layerCount * width * d)
         for (l, layer) in w.layers.enumerated() {
             for row in 0..<d { for column in 0..<width { wO[(l * width + column) * d + row] = layer.output[row * width + column] } }
@@ -253,6 +259,7 @@ public final class DumpWriter {
             datasets[dataset.name] = try makeDataset(in: group, dataset, sizes: sizes, scales: scales,
                                                      activation: c.activationType)
         }
+        try datasets["prompt_index"]!.write(probe.promptIndices.map(Int32.init))
         try datasets["token_ids"]!.write(probe.tokens.flatMap { $0 + Array(repeating: -1, count: t - $0.count) })
         try datasets["done"]!.write([UInt8](repeating: 0, count: probe.tokens.count))
     }

@@ -125,7 +125,7 @@ public enum DumpLayout {
         meaning: "One prompt set: one task x variant x shots x template, with everything captured for its prompts.",
         dimensions: [
             DumpDimension(name: "prompt", meaning: "prompt of the set (this shard's); /sets/{set}/prompt_index gives its index in the whole set"),
-            DumpDimension(name: "token", meaning: "token position in a prompt, padded to the set's longest prompt"),
+            DumpDimension(name: "token", meaning: "token position in a prompt, padded to the longest of the set's prompts in this file"),
             DumpDimension(name: "position", meaning: "captured position: 0 = the answer position (last prompt token); with --positions labels, then the position before each demonstration's output"),
             DumpDimension(name: "shot", meaning: "demonstration of a prompt"),
             DumpDimension(name: "label", meaning: "entry of label_ids"),
@@ -177,7 +177,7 @@ public enum DumpLayout {
         path: "/probes/{probe}",
         meaning: "Induction probe: BOS (when the model has one) + R random ordinary tokens, repeated twice.",
         dimensions: [
-            DumpDimension(name: "prompt", meaning: "probe sequence"),
+            DumpDimension(name: "prompt", meaning: "probe sequence (this shard's); prompt_index gives its index among all sequences"),
             DumpDimension(name: "query", meaning: "query position"),
             DumpDimension(name: "key", meaning: "key position"),
             DumpDimension(name: "token", meaning: "token position"),
@@ -188,6 +188,7 @@ public enum DumpLayout {
             DumpAttribute("seed", "int", "the probe seed"),
         ],
         datasets: [
+            DumpDataset("prompt_index", ["prompt"], .int32, "index of the sequence among all probe sequences (shards hold disjoint subsets)"),
             DumpDataset("token_ids", ["prompt", "token"], .int32, "the probe tokens"),
             DumpDataset("attention_pattern", ["prompt", "layer", "head", "query", "key"], .activation, "full attention probabilities"),
             DumpDataset("done", ["prompt"], .uint8, "1 once the prompt's rows are written"),

@@ -13,8 +13,11 @@ enum HDF5Library {
     private static let lock = NSRecursiveLock()
 
     /// Runs once, on first use: opens the library and silences HDF5's automatic printing of
-    /// error stacks to stderr (failures become `InputError`s instead).
+    /// error stacks to stderr (failures become `InputError`s instead). HDF5 1.10.8's exit
+    /// handler crashes (SIGSEGV) after a close that failed on a full disk, so it is not
+    /// installed: files are closed explicitly, and raw rows are already on disk.
     private static let initialized: Bool = {
+        H5dont_atexit()
         H5open()
         H5Eset_auto2(icl_H5E_DEFAULT, nil, nil)
         return true
