@@ -1,5 +1,6 @@
 import Foundation
 import Shared
+import TestSupport
 import XCTest
 
 /// Writes a dump-like file with the layer and has Tests/Python/test_hdf5_layer.py read it
@@ -10,15 +11,15 @@ final class HDF5PythonCrossCheckTests: XCTestCase {
     static let prompts = 3, tokens = 4, layers = 5, heads = 2, headDim = 6
 
     func testPythonReadsWhatTheLayerWrites() throws {
-        guard let python = Self.pythonWithH5Stack() else {
+        guard let python = PythonStack.find() else {
             throw XCTSkip("no Python with h5py, xarray and h5netcdf (set PYTHON=/path/to/python to run this check)")
         }
         let path = try temporaryHDF5Path("cross.h5")
         try Self.writeCrossCheckFile(path)
-        let script = Self.repositoryRoot.appendingPathComponent("Tests/Python/test_hdf5_layer.py").path
-        let usePytest = Self.run(python, ["-c", "import pytest"]).status == 0
+        let script = Fixtures.repositoryRoot.appendingPathComponent("Tests/Python/test_hdf5_layer.py").path
+        let usePytest = PythonStack.run(python, ["-c", "import pytest"]).status == 0
         let arguments = usePytest ? ["-m", "pytest", "-q", "-p", "no:cacheprovider", script] : [script]
-        let result = Self.run(python, arguments, environment: ["ICL_HDF5_LAYER_FILE": path])
+        let result = PythonStack.run(python, arguments, environment: ["ICL_HDF5_LAYER_FILE": path])
         print(result.output)
         XCTAssertEqual(result.status, 0, "Python check failed:\n\(result.output)")
     }
@@ -88,29 +89,5 @@ final class HDF5PythonCrossCheckTests: XCTestCase {
             let value = Float(bitPattern: UInt32(0x3300_0000 + i * 40503))
             return [value, -value]
         }
-    }
-
-    static let repositoryRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    static func pythonWithH5Stack() -> String? {
-        var candidates = [ProcessInfo.processInfo.environment["PYTHON"]].compactMap { $0 }
-        candidates += [".venv-reference/bin/python", ".venv-test/bin/python"].map { repositoryRoot.appendingPathComponent($0).path }
-        candidates.append("python3")
-        return candidates.first { run($0, ["-c", "import h5py, xarray, h5netcdf"]).status == 0 }
-    }
-
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [executable] + arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        do { try process.run() } catch { return (-1, "\(error)") }
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
     }
 }

@@ -232,29 +232,3 @@ func relativeDifference(_ a: ArraySlice<Double>, _ b: ArraySlice<Double>) -> Dou
     }
     return magnitude == 0 ? difference : difference / magnitude
 }
-
-/// The Python that has h5py, xarray and h5netcdf: $PYTHON, then the repository's
-/// .venv-reference / .venv-test, then python3 (as HDF5PythonCrossCheckTests looks for it).
-enum PythonStack {
-    static func find() -> String? {
-        var candidates = [ProcessInfo.processInfo.environment["PYTHON"]].compactMap { $0 }
-        candidates += [".venv-reference/bin/python", ".venv-test/bin/python"]
-            .map { Fixtures.repositoryRoot.appendingPathComponent($0).path }
-        candidates.append("python3")
-        return candidates.first { run($0, ["-c", "import h5py, xarray, h5netcdf, pytest"]).status == 0 }
-    }
-
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [executable] + arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        do { try process.run() } catch { return (-1, "\(error)") }
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
-    }
-}
