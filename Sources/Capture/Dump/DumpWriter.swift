@@ -224,10 +224,10 @@ public final class DumpWriter {
             datasets[dataset.name] = try makeDataset(in: group, dataset, sizes: sizes, scales: scales,
                                                      activation: c.activationType)
         }
-        let prompts_ = set.promptSet.prompts
-        try datasets["prompt_index"]!.write(prompts_.map { Int32($0.index) })
-        try datasets["text"]!.writeStrings(prompts_.map(\.text))
-        try datasets["gold_text"]!.writeStrings(prompts_.map(\.goldOutput))
+        let promptList = set.promptSet.prompts
+        try datasets["prompt_index"]!.write(promptList.map { Int32($0.index) })
+        try datasets["text"]!.writeStrings(promptList.map(\.text))
+        try datasets["gold_text"]!.writeStrings(promptList.map(\.goldOutput))
         try datasets["token_ids"]!.write(set.tokens.flatMap { $0 + Array(repeating: -1, count: t - $0.count) })
         try datasets["token_count"]!.write(set.tokens.map { Int32($0.count) })
         try datasets["special_mask"]!.write(set.specialMasks.flatMap { $0 + Array(repeating: 0, count: t - $0.count) })

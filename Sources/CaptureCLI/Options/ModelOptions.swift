@@ -16,7 +16,7 @@ struct ModelOptions: ParsableArguments {
 
     /// Sets the thread count, then loads the model.
     func load() throws -> LoadedModel {
-        if let threads { ComputeThreads.set(threads) } else { ComputeThreads.set(ComputeThreads.count) }
+        ComputeThreads.set(threads ?? ComputeThreads.count)
         return try ModelLoader.load(path: model)
     }
 }
