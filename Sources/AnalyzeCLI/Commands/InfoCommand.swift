@@ -7,9 +7,8 @@ struct InfoCommand: ParsableCommand {
         commandName: "info",
         abstract: "Checks one dump, or the shards of one capture, and summarises each prompt set.",
         discussion: """
-            Shards must come from the same model and capture options; accuracy is full-vocabulary
-            top-1 against the gold answer's first token, the label-set ratio the share of top-1
-            predictions inside the set's labels.
+            Shards must come from the same model and capture options; accuracy is full-vocabulary top-1 against the gold answer's first token, the label-set ratio the share of top-1 predictions inside the set's labels.
+
             Example:
               icl-analyze info out/demo.h5
               icl-analyze info out/shard-0.h5 out/shard-1.h5 --json

@@ -8,14 +8,11 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Captures ICL prompt sets into one self-describing HDF5 dump.",
         discussion: """
-            Every prompt of every set (task x variant x shots x template) runs through the model
-            once; z of every head, the residual stream, the final-norm scale, label logits and the
-            answer position's attention are written as they are produced. A killed capture
-            leaves a readable file; --resume continues it.
+            Every prompt of every set (task x variant x shots x template) runs through the model once; z of every head, the residual stream, the final-norm scale, label logits and the answer position's attention are written as they are produced. A killed capture leaves a readable file; --resume continues it. The format: icl-capture schema --markdown.
 
             Example:
-              icl-capture run --model models/SmolLM2-135M-Instruct.Q4_1.gguf --tasks antonym,sentiment \\
-                  --shots 4 --n 20 --seed 1 --out out/demo.h5
+              icl-capture run --model models/SmolLM2-135M-Instruct.Q4_1.gguf \\
+                --tasks antonym,sentiment --shots 4 --n 20 --seed 1 --out out/demo.h5
             """)
 
     @OptionGroup var model: ModelOptions

@@ -8,7 +8,7 @@ struct TokenizeCommand: ParsableCommand {
         discussion: """
             Example:
               icl-capture tokenize --model models/SmolLM2-135M-Instruct.Q4_1.gguf --text "Q: hot\\nA: cold" --json
-              {"ids":[48,42,3254,198,32,42,3679]}
+              {"ids":[65,42,3380,198,49,42,4011]}
             """)
 
     @OptionGroup var model: ModelOptions
