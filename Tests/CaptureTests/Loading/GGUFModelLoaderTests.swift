@@ -8,10 +8,16 @@ import XCTest
 /// rows permuted for adjacent-pair RoPE), loaded back through ModelLoader.
 final class GGUFModelLoaderTests: XCTestCase {
     private var directory: TemporaryGGUFDirectory!
-    private let config = ModelConfig(
+    private var config = ModelConfig(
         architecture: .llama, vocabularySize: 6, hiddenSize: 8, layerCount: 2, headCount: 4, kvHeadCount: 2,
         headDim: 4, intermediateSize: 12, rmsNormEpsilon: 1e-5, ropeTheta: 10000, ropeScaling: nil,
         contextLength: 64, attentionQKVBias: false, attentionOutputBias: false, tiedEmbeddings: false)
+
+    /// Qwen2 as llama.cpp writes it: q/k/v biases, and q/k rows NOT permuted (NEOX RoPE).
+    private func useQwen2() {
+        config.architecture = .qwen2
+        config.attentionQKVBias = true
+    }
 
     override func setUpWithError() throws {
         directory = try TemporaryGGUFDirectory()
@@ -28,6 +34,10 @@ final class GGUFModelLoaderTests: XCTestCase {
                     tensor("output.weight", [c.vocabularySize, d])]
         for l in 0..<c.layerCount {
             let p = "blk.\(l)."
+            if c.attentionQKVBias {
+                list += [tensor(p + "attn_q.bias", [c.headCount * e]), tensor(p + "attn_k.bias", [c.kvHeadCount * e]),
+                         tensor(p + "attn_v.bias", [c.kvHeadCount * e])]
+            }
             list += [tensor(p + "attn_norm.weight", [d], offset: 1), tensor(p + "attn_q.weight", [c.headCount * e, d]),
                      tensor(p + "attn_k.weight", [c.kvHeadCount * e, d]), tensor(p + "attn_v.weight", [c.kvHeadCount * e, d]),
                      tensor(p + "attn_output.weight", [d, c.headCount * e]), tensor(p + "ffn_norm.weight", [d], offset: 1),
@@ -51,18 +61,19 @@ final class GGUFModelLoaderTests: XCTestCase {
                            withTokenizer: Bool = true) throws -> String {
         var builder = GGUFBuilder()
         let c = config
-        builder.add("general.architecture", .string("llama"))
-        builder.add("llama.embedding_length", .uint32(UInt32(c.hiddenSize)))
-        builder.add("llama.block_count", .uint32(UInt32(c.layerCount)))
-        builder.add("llama.attention.head_count", .uint32(UInt32(c.headCount)))
-        builder.add("llama.attention.head_count_kv", .uint32(UInt32(c.kvHeadCount)))
+        let a = c.architecture.rawValue
+        builder.add("general.architecture", .string(a))
+        builder.add("\(a).embedding_length", .uint32(UInt32(c.hiddenSize)))
+        builder.add("\(a).block_count", .uint32(UInt32(c.layerCount)))
+        builder.add("\(a).attention.head_count", .uint32(UInt32(c.headCount)))
+        builder.add("\(a).attention.head_count_kv", .uint32(UInt32(c.kvHeadCount)))
         // head_dim differs from d_model / heads, so the file must say it, as llama.cpp's converter does.
-        builder.add("llama.attention.key_length", .uint32(UInt32(c.headDim)))
-        builder.add("llama.attention.value_length", .uint32(UInt32(c.headDim)))
-        builder.add("llama.feed_forward_length", .uint32(UInt32(c.intermediateSize)))
-        builder.add("llama.attention.layer_norm_rms_epsilon", .float32(c.rmsNormEpsilon))
-        builder.add("llama.rope.freq_base", .float32(c.ropeTheta))
-        builder.add("llama.context_length", .uint32(UInt32(c.contextLength)))
+        builder.add("\(a).attention.key_length", .uint32(UInt32(c.headDim)))
+        builder.add("\(a).attention.value_length", .uint32(UInt32(c.headDim)))
+        builder.add("\(a).feed_forward_length", .uint32(UInt32(c.intermediateSize)))
+        builder.add("\(a).attention.layer_norm_rms_epsilon", .float32(c.rmsNormEpsilon))
+        builder.add("\(a).rope.freq_base", .float32(c.ropeTheta))
+        builder.add("\(a).context_length", .uint32(UInt32(c.contextLength)))
         if withTokenizer {
             builder.add("tokenizer.ggml.model", .string("gpt2"))
             builder.add("tokenizer.ggml.pre", .string("gpt2"))
@@ -72,8 +83,10 @@ final class GGUFModelLoaderTests: XCTestCase {
         }
         for (name, shape, values) in weights() where name != skipped {
             var stored = values
-            if name.hasSuffix("attn_q.weight") { stored = permuted(values, heads: c.headCount, width: c.hiddenSize) }
-            if name.hasSuffix("attn_k.weight") { stored = permuted(values, heads: c.kvHeadCount, width: c.hiddenSize) }
+            if c.architecture == .llama {
+                if name.hasSuffix("attn_q.weight") { stored = permuted(values, heads: c.headCount, width: c.hiddenSize) }
+                if name.hasSuffix("attn_k.weight") { stored = permuted(values, heads: c.kvHeadCount, width: c.hiddenSize) }
+            }
             var dimensions = shape.reversed().map(UInt64.init)     // ggml order: ne[0] = columns
             if name == reshaped { dimensions = [UInt64(stored.count)] }
             builder.addTensor(name, dimensions, .f32, data: stored.flatMap { GGUFBuilder.u32($0.bitPattern) })
@@ -83,6 +96,15 @@ final class GGUFModelLoaderTests: XCTestCase {
     }
 
     func testPermutedGGUFGivesTheSameLogitsAsTheWeightsInTransformersOrder() throws {
+        try assertGGUFMatchesDirectWeights()
+    }
+
+    func testQwen2GGUFWithBiasesAndUnpermutedRowsGivesTheSameLogits() throws {
+        useQwen2()
+        try assertGGUFMatchesDirectWeights()
+    }
+
+    private func assertGGUFMatchesDirectWeights() throws {
         let loaded = try ModelLoader.load(path: try buildGGUF())
         XCTAssertEqual(loaded.config, config)
         XCTAssertEqual(loaded.format, .gguf)
@@ -93,7 +115,10 @@ final class GGUFModelLoaderTests: XCTestCase {
             return LayerWeights(
                 attentionNorm: byName[p + "attn_norm.weight"]!,
                 qkv: FloatBuffer(byName[p + "attn_q.weight"]!.array + byName[p + "attn_k.weight"]!.array + byName[p + "attn_v.weight"]!.array),
-                qkvBias: nil, output: byName[p + "attn_output.weight"]!, outputBias: nil,
+                qkvBias: config.attentionQKVBias
+                    ? FloatBuffer(byName[p + "attn_q.bias"]!.array + byName[p + "attn_k.bias"]!.array + byName[p + "attn_v.bias"]!.array)
+                    : nil,
+                output: byName[p + "attn_output.weight"]!, outputBias: nil,
                 mlpNorm: byName[p + "ffn_norm.weight"]!,
                 gateUp: FloatBuffer(byName[p + "ffn_gate.weight"]!.array + byName[p + "ffn_up.weight"]!.array),
                 down: byName[p + "ffn_down.weight"]!)
