@@ -172,6 +172,9 @@ public final class Transformer: @unchecked Sendable {
                 || cache.width != config.kvHeadCount * config.headDim {
                 throw InputError(file: nil, "sequence \(b): KV cache was made for another model")
             }
+            if let window = config.slidingWindow, past + sequence.tokens.count > window {
+                throw InputError(file: nil, "sequence \(b) has \(past + sequence.tokens.count) tokens, more than the model's sliding attention window of \(window), which this engine does not apply")
+            }
             if past + sequence.tokens.count > config.contextLength {
                 throw InputError(file: nil, "sequence \(b) has \(past + sequence.tokens.count) tokens, more than the model's context of \(config.contextLength)")
             }

@@ -73,20 +73,21 @@ public struct HuggingFaceConfig: Sendable, Equatable {
         let headDim = json.headDim ?? json.hiddenSize / max(json.numAttentionHeads, 1)
         let (qkvBias, outputBias) = defaults.biases(attentionBias: json.attentionBias)
 
+        let slidingWindow = modelType == "mistral"
+            ? (json.hasSlidingWindowKey ? json.slidingWindow : defaults.slidingWindowWhenAbsent)
+            : nil
         let config = ModelConfig(
             architecture: defaults.architecture, vocabularySize: json.vocabSize, hiddenSize: json.hiddenSize,
             layerCount: json.numHiddenLayers, headCount: json.numAttentionHeads, kvHeadCount: kvHeads,
             headDim: headDim, intermediateSize: json.intermediateSize,
             rmsNormEpsilon: json.rmsNormEps ?? 1e-6, ropeTheta: rope.theta, ropeScaling: rope.llama3Scaling,
             contextLength: maxPositions, attentionQKVBias: qkvBias, attentionOutputBias: outputBias,
-            tiedEmbeddings: json.tieWordEmbeddings ?? false)
+            tiedEmbeddings: json.tieWordEmbeddings ?? false, slidingWindow: slidingWindow)
         try config.validate(source: source)
 
         self.modelType = modelType
         self.modelConfig = config
-        self.slidingWindow = modelType == "mistral"
-            ? (json.hasSlidingWindowKey ? json.slidingWindow : defaults.slidingWindowWhenAbsent)
-            : nil
+        self.slidingWindow = slidingWindow
         self.dtype = json.dtype
     }
 }

@@ -48,12 +48,15 @@ public struct ModelConfig: Equatable, Sendable, Codable {
     public var attentionOutputBias: Bool
     /// The unembedding reuses the token embedding matrix.
     public var tiedEmbeddings: Bool
+    /// Mistral's sliding attention window: a query sees only the last `slidingWindow` keys. The
+    /// engine does not apply it; it refuses sequences longer than it (where it would matter).
+    public var slidingWindow: Int?
 
     public init(architecture: Architecture, vocabularySize: Int, hiddenSize: Int, layerCount: Int,
                 headCount: Int, kvHeadCount: Int, headDim: Int, intermediateSize: Int,
                 rmsNormEpsilon: Float, ropeTheta: Float, ropeScaling: Llama3RopeScaling?,
                 contextLength: Int, attentionQKVBias: Bool, attentionOutputBias: Bool,
-                tiedEmbeddings: Bool) {
+                tiedEmbeddings: Bool, slidingWindow: Int? = nil) {
         self.architecture = architecture
         self.vocabularySize = vocabularySize
         self.hiddenSize = hiddenSize
@@ -69,6 +72,7 @@ public struct ModelConfig: Equatable, Sendable, Codable {
         self.attentionQKVBias = attentionQKVBias
         self.attentionOutputBias = attentionOutputBias
         self.tiedEmbeddings = tiedEmbeddings
+        self.slidingWindow = slidingWindow
     }
 
     /// Query heads per KV head; query head h reads KV head h / groupSize.

@@ -17,6 +17,7 @@ struct InspectCommand: ParsableCommand {
         let path, format, architecture: String
         let name: String?
         let vocabularySize, hiddenSize, layerCount, headCount, kvHeadCount, headDim, intermediateSize, contextLength: Int
+        let slidingWindow: Int?
         let rmsNormEpsilon, ropeTheta: Float
         let ropeScaling: ModelConfig.Llama3RopeScaling?
         let ropeFrequencyFactors: Bool
@@ -34,7 +35,7 @@ struct InspectCommand: ParsableCommand {
             path: loaded.path, format: loaded.format.rawValue, architecture: c.architecture.rawValue, name: loaded.name,
             vocabularySize: c.vocabularySize, hiddenSize: c.hiddenSize, layerCount: c.layerCount,
             headCount: c.headCount, kvHeadCount: c.kvHeadCount, headDim: c.headDim,
-            intermediateSize: c.intermediateSize, contextLength: c.contextLength,
+            intermediateSize: c.intermediateSize, contextLength: c.contextLength, slidingWindow: c.slidingWindow,
             rmsNormEpsilon: c.rmsNormEpsilon, ropeTheta: c.ropeTheta, ropeScaling: c.ropeScaling,
             ropeFrequencyFactors: loaded.transformer.weights.ropeFrequencyFactors != nil,
             attentionQKVBias: c.attentionQKVBias, attentionOutputBias: c.attentionOutputBias,
@@ -49,7 +50,7 @@ struct InspectCommand: ParsableCommand {
         print("""
             model:        \(loaded.path) (\(loaded.format.rawValue))\(loaded.name.map { "\nname:         \($0)" } ?? "")
             architecture: \(c.architecture.rawValue): \(c.layerCount) layers, d_model \(c.hiddenSize), d_ff \(c.intermediateSize), vocabulary \(c.vocabularySize)
-            attention:    \(c.headCount) heads of \(c.headDim), \(c.kvHeadCount) KV heads (\(c.groupSize) query heads each)
+            attention:    \(c.headCount) heads of \(c.headDim), \(c.kvHeadCount) KV heads (\(c.groupSize) query heads each)\(c.slidingWindow.map { "; sliding window \($0) (longer sequences are refused)" } ?? "")
             rope:         theta \(c.ropeTheta), \(rope); context \(c.contextLength) tokens; RMSNorm eps \(c.rmsNormEpsilon)
             biases:       q/k/v \(c.attentionQKVBias ? "yes" : "no"), output \(c.attentionOutputBias ? "yes" : "no"); tied embeddings \(c.tiedEmbeddings ? "yes" : "no")
             tensors:      \(loaded.tensorTypes.values.reduce(0, +)) (\(types.joined(separator: ", ")))
