@@ -29,7 +29,14 @@ struct CausalAttention {
         let heads = config.headCount
         let e = config.headDim, w = (heads + 2 * config.kvHeadCount) * e, zWidth = heads * e
         let scale = 1 / Float(e).squareRoot()
-        let tasks = layout.sequences.count * heads
+        // One task per (sequence, head, block of queries): blocks are independent, and long
+        // prompts then split evenly over the threads instead of by head alone.
+        var tasks: [(sequence: Int, head: Int, first: Int)] = []
+        for (b, span) in layout.sequences.enumerated() {
+            for h in 0..<heads {
+                for first in stride(from: 0, to: span.tokenCount, by: queryBlock) { tasks.append((b, h, first)) }
+            }
+        }
 
         // Each task is one small GEMM chain; the tasks run side by side on single-threaded
         // BLAS rather than one after another on a threaded BLAS that cannot split them well.
@@ -37,8 +44,8 @@ struct CausalAttention {
         if blasThreads > 1 { BLAS.setThreads(1) }
         defer { if blasThreads > 1 { BLAS.setThreads(blasThreads) } }
 
-        ComputeThreads.forEach(tasks) { task in
-            let b = task / heads, h = task % heads
+        ComputeThreads.forEach(tasks.count) { index in
+            let (b, h, first) = tasks[index]
             let span = layout.sequences[b], source = sources[b]
             let g = config.kvHead(forQueryHead: h)
             let s = span.keyCount, p = span.pastLength
@@ -47,31 +54,27 @@ struct CausalAttention {
             let out = z + span.rowStart * zWidth + h * e
             let pattern = patterns.map { $0[b] + h * span.tokenCount * s }
             let lastRow = lastRows.map { $0[b] + h * s }
-            let scores = UnsafeMutablePointer<Float>.allocate(capacity: min(queryBlock, span.tokenCount) * s)
+            let rows = min(queryBlock, span.tokenCount - first)
+            let visible = p + first + rows
+            let scores = UnsafeMutablePointer<Float>.allocate(capacity: rows * visible)
             defer { scores.deallocate() }
 
-            var first = 0
-            while first < span.tokenCount {
-                let rows = min(queryBlock, span.tokenCount - first)
-                let visible = p + first + rows
-                // scores[rows, visible] = scale * q · k^T
-                BLAS.matmulTransposedB(queries + first * w, lda: w, keys, ldb: source.stride,
-                                       scores, ldc: visible, m: rows, n: visible, k: e, alpha: scale)
-                for r in 0..<rows {
-                    let row = scores + r * visible
-                    Kernels.softmaxRow(row, valid: p + first + r + 1, width: visible)
-                    if let pattern {
-                        (pattern + (first + r) * s).update(from: row, count: visible)
-                    }
-                    if let lastRow, first + r == span.tokenCount - 1 {
-                        lastRow.update(from: row, count: visible)
-                    }
+            // scores[rows, visible] = scale * q · k^T
+            BLAS.matmulTransposedB(queries + first * w, lda: w, keys, ldb: source.stride,
+                                   scores, ldc: visible, m: rows, n: visible, k: e, alpha: scale)
+            for r in 0..<rows {
+                let row = scores + r * visible
+                Kernels.softmaxRow(row, valid: p + first + r + 1, width: visible)
+                if let pattern {
+                    (pattern + (first + r) * s).update(from: row, count: visible)
                 }
-                // z[rows, E] = probabilities · v
-                BLAS.matmul(scores, lda: visible, values, ldb: source.stride,
-                            out + first * zWidth, ldc: zWidth, m: rows, n: e, k: visible)
-                first += rows
+                if let lastRow, first + r == span.tokenCount - 1 {
+                    lastRow.update(from: row, count: visible)
+                }
             }
+            // z[rows, E] = probabilities · v
+            BLAS.matmul(scores, lda: visible, values, ldb: source.stride,
+                        out + first * zWidth, ldc: zWidth, m: rows, n: e, k: visible)
         }
     }
 }
