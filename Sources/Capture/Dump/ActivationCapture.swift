@@ -48,10 +48,12 @@ final class ActivationCapture {
     /// staged rows, at `destination(prompt, position)`.
     private func copy(_ tensor: HookTensor, _ positions: [[Int]], width: Int,
                       into field: WritableKeyPath<CapturedRows, [Float]>, destination: (Int, Int) -> Int) {
-        for (prompt, span) in tensor.layout.sequences.enumerated() {
-            for (position, token) in positions[prompt].enumerated() {
-                let source = (span.rowStart + token) * width, target = destination(prompt, position)
-                for i in 0..<width { rows[keyPath: field][target + i] = tensor.values[source + i] }
+        rows[keyPath: field].withUnsafeMutableBufferPointer { target in
+            for (prompt, span) in tensor.layout.sequences.enumerated() {
+                for (position, token) in positions[prompt].enumerated() {
+                    let source = tensor.values.baseAddress! + (span.rowStart + token) * width
+                    (target.baseAddress! + destination(prompt, position)).update(from: source, count: width)
+                }
             }
         }
     }

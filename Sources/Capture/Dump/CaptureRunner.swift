@@ -76,10 +76,10 @@ public struct CaptureRunner {
         let k = configuration.topK
         for (b, prompt) in rows.enumerated() {
             let logits = output.lastLogits(of: b)
-            let logProbabilities = LogitStatistics.logSoftmax(logits)
+            let logSumExp = LogitStatistics.logSumExp(logits)
             staged.labelLogits += set.labelIDs.map { logits[logits.startIndex + Int($0)] }
             let gold = set.goldTokens[prompt]
-            staged.goldLogprob.append(gold >= 0 ? logProbabilities[Int(gold)] : .nan)
+            staged.goldLogprob.append(gold >= 0 ? Float(Double(logits[logits.startIndex + Int(gold)]) - logSumExp) : .nan)
             let top = LogitStatistics.topIndices(logits, count: k)
             staged.argmax.append(Int32(top[0]))
             staged.topIDs += top.map(Int32.init)

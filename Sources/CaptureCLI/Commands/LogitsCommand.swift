@@ -37,10 +37,11 @@ struct LogitsCommand: ParsableCommand {
         let loaded = try model.load()
         let ids = bos.encode(prompt, with: loaded.tokenizer)
         let logits = try loaded.transformer.forward(tokens: ids).lastLogits(of: 0)
-        let logProbabilities = LogitStatistics.logSoftmax(logits)
+        let logSumExp = LogitStatistics.logSumExp(logits)
         let entries = LogitStatistics.topIndices(logits, count: top).map { id in
-            Entry(id: Int32(id), token: loaded.tokenizer.tokenText(Int32(id)),
-                  logit: logits[logits.startIndex + id], logprob: logProbabilities[id])
+            let logit = logits[logits.startIndex + id]
+            return Entry(id: Int32(id), token: loaded.tokenizer.tokenText(Int32(id)), logit: logit,
+                         logprob: Float(Double(logit) - logSumExp))
         }
         if json { return try printJSON(Report(ids: ids, top: entries)) }
         print("prompt tokens: \(ids.count)")
