@@ -1,4 +1,5 @@
 import Foundation
+import Shared
 
 /// Every option that decides what a capture contains. Stored as JSON in the dump
 /// (`capture_config`); resuming or merging shards requires it to be identical.

@@ -78,7 +78,7 @@ public struct CapturePlan: Sendable {
                     for shots in variant == .zeroShot ? [0] : c.shots {
                         let spec = PromptSetSpec(task: taskName, variant: variant, shots: shots, template: template,
                                                  count: c.promptsPerSet, seed: c.seed)
-                        let name = "\(taskName).\(Self.variantName(variant)).k\(spec.effectiveShots).\(template)"
+                        let name = "\(taskName).\(variant.dumpName).k\(spec.effectiveShots).\(template)"
                         guard seen.insert(name).inserted else { continue }
                         let whole = try builder.build(spec)
                         let built = whole.sharded(shard)
@@ -107,13 +107,6 @@ public struct CapturePlan: Sendable {
                                        hasBOS: bos != nil, seed: c.seed))
         }
         self.probes = probes
-    }
-
-    /// The variant's name in set names and attributes (snake_case, as in the schema).
-    public static func variantName(_ variant: PromptVariant) -> String {
-        variant.rawValue.reduce(into: "") { name, character in
-            if character.isUppercase { name += "_" + character.lowercased() } else { name.append(character) }
-        }
     }
 
     /// `set` is this shard's part of `whole`.

@@ -207,7 +207,7 @@ public final class DumpWriter {
         let spec = set.promptSet.spec, template = set.promptSet.template
         try group.setAttribute("task", spec.task)
         try group.setAttribute("task_kind", set.kind.rawValue)
-        try group.setAttribute("variant", CapturePlan.variantName(spec.variant))
+        try group.setAttribute("variant", spec.variant.dumpName)
         try group.setAttribute("shots", shots)
         try group.setAttribute("template", template.name)
         try group.setAttribute("template_input", template.input)

@@ -1,3 +1,5 @@
+import Shared
+
 /// A half-open range of UTF-8 byte offsets into a prompt's text (token positions are found
 /// from these by whoever tokenizes).
 public struct ByteSpan: Sendable, Hashable, Codable, CustomStringConvertible {

@@ -1,3 +1,5 @@
+import Shared
+
 /// The prompts of one spec, with what is needed to score and reproduce them.
 public struct PromptSet: Sendable, Hashable, Codable {
     public let spec: PromptSetSpec

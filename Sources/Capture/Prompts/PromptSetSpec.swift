@@ -1,3 +1,5 @@
+import Shared
+
 /// Everything that determines a prompt set: building the same spec on the same task file
 /// gives byte-identical prompts on any machine.
 public struct PromptSetSpec: Sendable, Hashable, Codable {

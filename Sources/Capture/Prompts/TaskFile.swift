@@ -1,13 +1,5 @@
 import Shared
 
-/// Whether a task's answers come from a fixed label set.
-public enum TaskKind: String, Sendable, Hashable, Codable, CaseIterable {
-    /// Every output is one of the task's `labels`.
-    case classification
-    /// Any string may be an output (antonyms, capitals, ...).
-    case open
-}
-
 /// One input/output example of a task, as the task file has it (no template applied).
 public struct TaskPair: Sendable, Hashable, Codable {
     public let input: String

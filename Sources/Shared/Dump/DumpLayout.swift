@@ -5,7 +5,13 @@
 public enum DumpFormat {
     public static let name = "icl-heads-dump"
     /// major.minor: readers accept their own major version; minor versions only add things.
-    public static let version = "1.0"
+    public static let version = "1.1"
+
+    /// The minor part of "major.minor" (0 when there is none).
+    public static func minor(of version: String) -> Int {
+        let parts = version.split(separator: ".")
+        return parts.count > 1 ? Int(parts[1]) ?? 0 : 0
+    }
 }
 
 /// How a dataset's values are stored.
@@ -32,13 +38,22 @@ public struct DumpDataset: Sendable, Codable, Equatable {
     public let meaning: String
     /// Present only when a capture option asks for it (named in `meaning`).
     public let optional: Bool
+    /// The format version that added it: dumps of earlier minor versions lack it.
+    public let since: String
 
-    init(_ name: String, _ dimensions: [String], _ type: DumpValueType, _ meaning: String, optional: Bool = false) {
+    init(_ name: String, _ dimensions: [String], _ type: DumpValueType, _ meaning: String, optional: Bool = false,
+         since: String = "1.0") {
         self.name = name
         self.dimensions = dimensions
         self.type = type
         self.meaning = meaning
         self.optional = optional
+        self.since = since
+    }
+
+    /// Whether a dump of format `version` ("major.minor") must hold this dataset.
+    public func isRequired(inVersion version: String) -> Bool {
+        !optional && DumpFormat.minor(of: version) >= DumpFormat.minor(of: since)
     }
 }
 
@@ -103,6 +118,7 @@ public enum DumpLayout {
         meaning: "The few weights needed to recompute per-head contributions without the model.",
         dimensions: [
             DumpDimension(name: "unembed_row", meaning: "a vocabulary entry whose unembedding row is stored"),
+            DumpDimension(name: "vocabulary", meaning: "token id"),
         ],
         attributes: [
             DumpAttribute("vocabulary_size", "int", "V"),
@@ -163,6 +179,12 @@ public enum DumpLayout {
             DumpDataset("final_norm_scale", ["prompt", "position"], .float32, "the final RMSNorm's scale 1/sqrt(mean(resid_final^2)+eps) from the real forward pass"),
             DumpDataset("label_ids", ["label"], .int32, "first token of each label with the template's leading space"),
             DumpDataset("label_logits", ["prompt", "label"], .float32, "logits of label_ids at the answer position"),
+            DumpDataset("head_label_logits", ["prompt", "position", "layer", "head", "label"], .float32,
+                        "each head's direct contribution to each label logit through the frozen final-norm scale: final_norm_scale * (final_norm_weight * (z_h @ W_O[l, h])) . unembed[row of label]",
+                        since: "1.1"),
+            DumpDataset("resid_label_logits", ["prompt", "position", "resid_layer", "label"], .float32,
+                        "the same projection of every stored residual stream (frozen-scale logit lens; the last entry is label_logits at position 0)",
+                        since: "1.1"),
             DumpDataset("gold", ["prompt"], .int32, "index into label_ids of the gold label; -1 for open-answer tasks"),
             DumpDataset("gold_token", ["prompt"], .int32, "first token of the gold answer"),
             DumpDataset("gold_logprob", ["prompt"], .float32, "log-probability of gold_token over the full vocabulary at the answer position"),

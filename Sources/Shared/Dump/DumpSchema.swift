@@ -48,7 +48,7 @@ public enum DumpSchema {
             if !group.datasets.isEmpty {
                 text += "\n| dataset | dimensions | type | meaning |\n|---|---|---|---|\n"
                 for d in group.datasets {
-                    text += "| `\(d.name)` | [\(d.dimensions.joined(separator: ", "))] | \(d.type.rawValue) | \(d.meaning)\(d.optional ? " (optional)" : "") |\n"
+                    text += "| `\(d.name)` | [\(d.dimensions.joined(separator: ", "))] | \(d.type.rawValue) | \(d.meaning)\(d.optional ? " (optional)" : "")\(d.since == "1.0" ? "" : " (since \(d.since))") |\n"
                 }
             }
         }

@@ -51,7 +51,7 @@ final class DumpConformanceTests: XCTestCase {
     func promptSet(_ group: String) throws -> PromptSet {
         let task = try XCTUnwrap(dump.stringAttribute(group, "task"))
         let variantName = try XCTUnwrap(dump.stringAttribute(group, "variant"))
-        let variant = try XCTUnwrap(PromptVariant.allCases.first { CapturePlan.variantName($0) == variantName }, variantName)
+        let variant = try XCTUnwrap(PromptVariant(dumpName: variantName), variantName)
         let file = try TaskCatalog(directory: URL(fileURLWithPath: CaptureTool.tasksDirectory)).load(task)
         let spec = PromptSetSpec(task: task, variant: variant, shots: try XCTUnwrap(dump.intAttribute(group, "shots")),
                                  template: dump.stringAttribute(group, "template"), count: Self.prompts, seed: Self.seed)

@@ -1,4 +1,5 @@
 import Capture
+import Shared
 import XCTest
 
 /// What each variant may and may not change, against the clean set of the same seed.

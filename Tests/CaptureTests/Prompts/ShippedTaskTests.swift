@@ -1,6 +1,7 @@
 import Capture
 import Foundation
 import TestSupport
+import Shared
 import XCTest
 
 /// The task files in tasks/ and their documentation.

@@ -1,5 +1,3 @@
-import Shared
-
 /// What a prompt set does to the demonstrations' outputs. The queries, the demonstrations'
 /// inputs and their order are the same in every variant with the same seed (zero-shot has
 /// no demonstrations), so prompt i of a corrupted set pairs with prompt i of the clean one.
@@ -21,22 +19,17 @@ public enum PromptVariant: String, Sendable, Hashable, Codable, CaseIterable {
     case zeroShot
 }
 
-/// The symbols abstract labels use.
-public enum AbstractSymbols: String, Sendable, Hashable, Codable, CaseIterable {
-    /// "A", "B", ... (at most 26 labels). The default: with SmolLM2's tokenizer " A" is one
-    /// token while " 0" is a bare space followed by the digit.
-    case letters
-    /// "0", "1", ...
-    case numbers
-
-    /// The first `count` symbols.
-    public func symbols(_ count: Int) throws -> [String] {
-        switch self {
-        case .letters:
-            guard count <= 26 else { throw InputError(file: nil, "\(count) labels are more than the 26 letters") }
-            return (0..<count).map { String(UnicodeScalar(UInt8(ascii: "A") + UInt8($0))) }
-        case .numbers:
-            return (0..<count).map(String.init)
+extension PromptVariant {
+    /// The variant's name in set names and the dump's `variant` attribute (snake_case).
+    public var dumpName: String {
+        rawValue.reduce(into: "") { name, character in
+            if character.isUppercase { name += "_" + character.lowercased() } else { name.append(character) }
         }
+    }
+
+    /// The variant a dump names (`shuffled_labels`), or nil.
+    public init?(dumpName: String) {
+        guard let variant = Self.allCases.first(where: { $0.dumpName == dumpName }) else { return nil }
+        self = variant
     }
 }

@@ -1,4 +1,4 @@
-import Shared
+
 
 /// Slice i of n of a capture (`--shard i/n`): from every prompt set, the prompts whose index
 /// is i modulo n. The n shards of a capture are disjoint and together hold every prompt, and
