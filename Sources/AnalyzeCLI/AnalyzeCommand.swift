@@ -8,8 +8,9 @@ struct AnalyzeCommand: ParsableCommand {
         abstract: "Scores attention heads for in-context learning from icl-capture dumps, without the model.",
         discussion: """
             Example:
-              icl-analyze info out/demo.h5
+              icl-analyze report out/demo.h5 --out out/report
+              icl-analyze check out/demo.h5
             """,
         version: "0.1.0",
-        subcommands: [InfoCommand.self])
+        subcommands: [InfoCommand.self, ReportCommand.self, HeadsCommand.self, CheckCommand.self])
 }

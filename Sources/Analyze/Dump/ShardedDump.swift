@@ -1,64 +1,103 @@
 import Foundation
 import Shared
 
-/// Several files of one capture (its shards, or one whole file) read as one dump. They must
-/// share the model and the capture configuration; their shards must be distinct.
-public struct ShardedDump {
+/// The files of one capture (its shards, or one whole file) read as one dump. They must share
+/// the model, the capture options and the shard count; their shards must be distinct, and every
+/// prompt they hold must belong to the shard its file names, once.
+public struct ShardedDump: @unchecked Sendable {
     public let files: [DumpFile]
 
     public init(paths: [String]) throws {
-        guard let first = paths.first else { throw InputError(file: nil, "no dump given") }
-        let files = try paths.map(DumpFile.init(path:))
+        try Self.checkDistinct(paths)
+        try self.init(files: paths.map(DumpFile.init(path:)))
+    }
+
+    /// Refuses an empty list and a file named twice (it would count every prompt twice).
+    static func checkDistinct(_ paths: [String]) throws {
+        guard !paths.isEmpty else { throw InputError(file: nil, "no dump given") }
+        var seen = Set<String>()
+        for path in paths {
+            let canonical = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+            guard seen.insert(canonical).inserted else { throw InputError(file: path, "is given twice") }
+        }
+    }
+
+    public init(files: [DumpFile]) throws {
+        guard let first = files.first else { throw InputError(file: nil, "no dump given") }
         for file in files.dropFirst() {
-            if file.modelSHA256 != files[0].modelSHA256 {
-                throw InputError(file: file.path, "was captured from another model (sha256 \(file.modelSHA256.prefix(12))..., \(first) has \(files[0].modelSHA256.prefix(12))...)")
+            if file.modelSHA256 != first.modelSHA256 {
+                throw InputError(file: file.path, "was captured from another model (sha256 \(file.modelSHA256.prefix(12))..., \(first.path) has \(first.modelSHA256.prefix(12))...)")
             }
-            if file.captureConfiguration != files[0].captureConfiguration {
-                throw InputError(file: file.path, "was captured with other options than \(first)")
+            if file.captureConfiguration != first.captureConfiguration {
+                throw InputError(file: file.path, "was captured with other options than \(first.path)")
+            }
+            if file.shard.count != first.shard.count {
+                throw InputError(file: file.path, "holds shard \(file.shard) but \(first.path) holds \(first.shard): shards of one capture share their count")
+            }
+            if file.setNames != first.setNames || file.probeNames != first.probeNames {
+                throw InputError(file: file.path, "holds other prompt sets than \(first.path)")
+            }
+            if file.sizes["/"]! != first.sizes["/"]! || file.activationType != first.activationType {
+                throw InputError(file: file.path, "has other model dimensions or activation type than \(first.path)")
             }
         }
-        var seen: [String: String] = [:]
+        var seen: [Int: String] = [:]
         for file in files {
-            if let other = seen[file.shard] {
+            if let other = seen[file.shard.index] {
                 throw InputError(file: file.path, "holds shard \(file.shard), as \(other) does")
             }
-            seen[file.shard] = file.path
+            seen[file.shard.index] = file.path
         }
         self.files = files
+        for name in setNames { try checkPromptIndices(group: "sets/\(name)") }
+        for name in probeNames { try checkPromptIndices(group: "probes/\(name)") }
+    }
+
+    /// Each file's prompt_index values are in range, in its own shard, and unique over the
+    /// files: otherwise a prompt would count twice or a foreign row would slip in.
+    private func checkPromptIndices(group: String) throws {
+        var owner: [Int32: String] = [:]
+        let total = try files[0].has(group) ? wholeCount(group: group) : nil
+        for file in files {
+            let indices = try file.read(group + "/prompt_index", as: Int32.self)
+            for (row, index) in indices.enumerated() {
+                if index < 0 || (total.map { Int(index) >= $0 } ?? false) {
+                    throw InputError(file: file.path, "/\(group)/prompt_index[\(row)] is \(index), outside the set's \(total ?? 0) prompts")
+                }
+                if Int(index) % file.shard.count != file.shard.index {
+                    throw InputError(file: file.path, "/\(group)/prompt_index[\(row)] is \(index), which belongs to shard \(Int(index) % file.shard.count)/\(file.shard.count), not \(file.shard)")
+                }
+                if let other = owner.updateValue(file.path, forKey: index) {
+                    throw InputError(file: file.path, "/\(group) holds prompt \(index) that \(other) holds too")
+                }
+            }
+        }
+    }
+
+    /// Prompts of the whole set (all shards) as its attribute says; nil for probe groups.
+    private func wholeCount(group: String) throws -> Int? {
+        guard group.hasPrefix("sets/") else { return nil }
+        let count = try files[0].intAttribute("prompt_count", of: group)
+        guard count >= 0 else { throw InputError(file: files[0].path, "/\(group) attribute prompt_count is \(count)") }
+        return count
     }
 
     /// Shards "i/n" missing for a complete capture.
     public var missingShards: [String] {
-        guard let count = files.first?.shard.split(separator: "/").last.flatMap({ Int($0) }) else { return [] }
-        let present = Set(files.map(\.shard))
-        return (0..<count).map { "\($0)/\(count)" }.filter { !present.contains($0) }
+        let count = files[0].shard.count
+        let present = Set(files.map(\.shard.index))
+        return (0..<count).filter { !present.contains($0) }.map { "\($0)/\(count)" }
     }
 
-    public var setNames: [String] { files.first?.setNames ?? [] }
-    public var probeNames: [String] { files.first?.probeNames ?? [] }
-
-    /// A 1-D integer dataset of a set, the shards' rows concatenated, with each row's
-    /// prompt_index and done flag.
-    public func rows(of set: String, _ name: String) throws -> [(promptIndex: Int, done: Bool, value: Int32)] {
-        try files.flatMap { file -> [(Int, Bool, Int32)] in
-            let group = "sets/\(set)/"
-            let index = try file.dataset(group + "prompt_index").read(as: Int32.self)
-            let done = try file.dataset(group + "done").read(as: UInt8.self)
-            let values = try file.dataset(group + name).read(as: Int32.self)
-            return zip(index, zip(done, values)).map { (Int($0), $1.0 == 1, $1.1) }
-        }
-    }
-
-    /// A float dataset of a set with one value per prompt, rows as in `rows(of:_:)`.
-    public func floatRows(of set: String, _ name: String) throws -> [Float] {
-        try files.flatMap { try $0.dataset("sets/\(set)/\(name)").read(as: Float.self) }
-    }
-
-    public func labelIDs(of set: String) throws -> [Int32] {
-        try files[0].dataset("sets/\(set)/label_ids").read(as: Int32.self)
-    }
-
-    public func attribute(of set: String, _ name: String) throws -> String {
-        try files[0].file.openGroup("sets/\(set)").attribute(name, as: String.self)
+    public var setNames: [String] { files[0].setNames }
+    public var probeNames: [String] { files[0].probeNames }
+    public var layers: Int { files[0].size("layer") }
+    public var heads: Int { files[0].size("head") }
+    public var dHead: Int { files[0].size("d_head") }
+    public var dModel: Int { files[0].size("d_model") }
+    /// A short name of the dump for reports: the first file's name without the shard suffix.
+    public var displayName: String {
+        files.count == 1 ? (files[0].path as NSString).lastPathComponent
+            : files.map { ($0.path as NSString).lastPathComponent }.sorted().joined(separator: "+")
     }
 }

@@ -1,11 +1,15 @@
 import Foundation
+import Shared
 
-/// Behaviour of the model on one prompt set, from the dump alone.
+/// Behaviour of the model on one prompt set, from the dump's stored predictions alone.
 public struct SetSummary: Encodable, Sendable {
     public let name: String
     public let taskKind: String
+    /// Rows in the files, and how many of them are done.
     public let prompts: Int
     public let done: Int
+    /// Done rows per file (shards), in the order the files were given.
+    public let donePerFile: [Int]
     /// Share of done prompts whose full-vocabulary argmax is the gold answer's first token.
     public let accuracy: Double
     /// Share whose argmax is one of the set's label tokens (classification: the "label-set"
@@ -15,19 +19,16 @@ public struct SetSummary: Encodable, Sendable {
 
     public static func summarize(_ dump: ShardedDump) throws -> [SetSummary] {
         try dump.setNames.map { name in
-            let argmax = try dump.rows(of: name, "argmax")
-            let gold = try dump.rows(of: name, "gold_token")
-            let logprob = try dump.floatRows(of: name, "gold_logprob")
-            let labels = Set(try dump.labelIDs(of: name))
-            let kind = try dump.attribute(of: name, "task_kind")
-            let done = argmax.indices.filter { argmax[$0].done }
-            let count = Double(max(done.count, 1))
-            let correct = done.filter { argmax[$0].value == gold[$0].value }.count
-            let inLabels = done.filter { labels.contains(argmax[$0].value) }.count
-            return SetSummary(name: name, taskKind: kind, prompts: argmax.count, done: done.count,
+            let rows = try SetRows(dump: dump, set: name)
+            let labels = Set(rows.info.labelIDs)
+            let count = Double(max(rows.count, 1))
+            let correct = rows.argmax.indices.filter { rows.argmax[$0] == rows.goldToken[$0] }.count
+            let inLabels = rows.argmax.filter { labels.contains($0) }.count
+            return SetSummary(name: name, taskKind: rows.info.kind.rawValue, prompts: rows.rowsInFiles, done: rows.count,
+                              donePerFile: rows.donePerFile,
                               accuracy: Double(correct) / count,
-                              labelSetRatio: kind == "classification" ? Double(inLabels) / count : nil,
-                              meanGoldLogprob: done.reduce(0.0) { $0 + Double(logprob[$1]) } / count)
+                              labelSetRatio: rows.info.kind == .classification ? Double(inLabels) / count : nil,
+                              meanGoldLogprob: rows.goldLogprob.reduce(0.0) { $0 + Double($1) } / count)
         }
     }
 }

@@ -134,6 +134,9 @@ public enum DumpLayout {
             DumpDataset("final_norm_weight", ["d_model"], .float32, "gamma of the final RMSNorm"),
             DumpDataset("unembed_ids", ["unembed_row"], .int32, "token ids of the stored W_U rows: every label and gold token (all of V with --full-unembed)"),
             DumpDataset("unembed", ["unembed_row", "d_model"], .float32, "W_U rows: logit of token t = (final_norm_scale * final_norm_weight * resid_final) . unembed[row of t]"),
+            DumpDataset("token_text", ["vocabulary"], .string,
+                        "every vocabulary entry's text as the tokenizer decodes it alone; bytes that are not valid UTF-8 written as <0xNN>",
+                        since: "1.1"),
         ])
 
     public static let promptSet = DumpGroup(

@@ -23,10 +23,19 @@ enum HDF5Library {
         return true
     }()
 
+    /// Nesting depth of `serialized` on the thread that holds the lock.
+    nonisolated(unsafe) private static var depth = 0
+
     static func serialized<T>(_ body: () throws -> T) rethrows -> T {
         lock.lock()
         defer { lock.unlock() }
         _ = initialized
+        if depth == 0 { HDF5Watchdog.callBegins() }
+        depth += 1
+        defer {
+            depth -= 1
+            if depth == 0 { HDF5Watchdog.callEnds() }
+        }
         return try body()
     }
 }

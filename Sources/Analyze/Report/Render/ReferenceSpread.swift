@@ -14,14 +14,9 @@ public struct ReferenceSpread: Sendable, Equatable {
 
     public var isEmpty: Bool { sorted.isEmpty }
 
-    /// The `p`-th percentile (0...100), interpolating linearly between order statistics as
-    /// numpy.percentile does by default; nil without values.
+    /// The `p`-th percentile (0...100), numpy.percentile's default rule; nil without values.
     public func percentile(_ p: Double) -> Double? {
-        guard !sorted.isEmpty else { return nil }
-        let rank = min(max(p, 0), 100) / 100 * Double(sorted.count - 1)
-        let below = Int(rank.rounded(.down))
-        guard below + 1 < sorted.count else { return sorted[below] }
-        return sorted[below] + (rank - Double(below)) * (sorted[below + 1] - sorted[below])
+        Summary.quantile(sorted, min(max(p, 0), 100) / 100)
     }
 
     /// Horizontal offsets in -0.5...0.5 (times the box width) for the dots of `count` values:

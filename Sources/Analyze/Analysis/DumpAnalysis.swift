@@ -1,0 +1,68 @@
+import Foundation
+import Shared
+
+/// The whole analysis of one capture (one file or its shards): induction scores from the probe,
+/// then per set the scores, the top sets, intervals, and the ablation and geometry estimates.
+public struct DumpAnalysis: Sendable {
+    public let dump: ShardedDump
+    public let weights: DumpWeights
+    public let options: AnalysisOptions
+    public let induction: InductionScores?
+    public let topInduction: HeadSet?
+    public let fileSets: [HeadSet]
+    public let sets: [SetAnalysis]
+    public var layers: Int { weights.layers }
+    public var heads: Int { weights.heads }
+    public var topCount: Int { Ranking.topCount(fraction: options.topFraction, of: layers * heads) }
+    public var modelName: String { dump.files[0].rootAttribute("model_name").flatMap { $0.isEmpty ? nil : $0 } ?? dump.displayName }
+
+    /// `progress(label, done, total)` is called as prompts finish.
+    public init(dump: ShardedDump, options: AnalysisOptions, progress: ProgressReporter? = nil) throws {
+        self.dump = dump
+        self.options = options
+        let weights = try DumpWeights(file: dump.files[0])
+        self.weights = weights
+        let n = weights.layers * weights.heads
+        let k = Ranking.topCount(fraction: options.topFraction, of: n)
+        induction = try dump.probeNames.first.map { try InductionScores.compute(dump: dump, probe: $0) }
+        topInduction = induction.map { scores in
+            HeadSet(name: "top_induction", kind: .named, heads: Ranking.topIndices(scores.stripe, count: k).map { Self.head($0, weights.heads) })
+        }
+        fileSets = try options.headSetFiles.map { try HeadSet.load(path: $0, layers: weights.layers, heads: weights.heads) }
+        var sets: [SetAnalysis] = []
+        for name in dump.setNames {
+            let rows = try SetRows(dump: dump, set: name)
+            guard rows.count > 0 else {
+                throw InputError(file: dump.files[0].path, "set \(name) has no finished prompt (every done flag is 0)")
+            }
+            let space = try LabelSpace(rows: rows, weights: weights, option: options.subspace, path: dump.files[0].path)
+            let scores = try HeadScorePass.run(dump: dump, weights: weights, rows: rows, space: space) { done in
+                progress?.advance(by: 0, tokens: 0, label: "\(name): scores \(done)/\(rows.count)")
+            }
+            let tr = scores.meanTR, tl = scores.meanTL
+            let topTR = HeadSet(name: "top_tr", kind: .named, heads: Ranking.topIndices(tr, count: k).map { Self.head($0, weights.heads) })
+            let topTL = HeadSet(name: "top_tl", kind: .named, heads: Ranking.topIndices(tl, count: k).map { Self.head($0, weights.heads) })
+            let setSeed = SplitMix64.derive(options.seed, SplitMix64.fnv1a(name))
+            let trBootstrap = HeadBootstrap(scores: scores.tr.map(Double.init), prompts: rows.count, heads: n,
+                                            replicates: options.bootstrapReplicates, seed: setSeed, topCount: k)
+            let tlBootstrap = HeadBootstrap(scores: scores.tl.map(Double.init), prompts: rows.count, heads: n,
+                                            replicates: options.bootstrapReplicates, seed: setSeed &+ 1, topCount: k)
+            let named = [topTR, topTL] + (topInduction.map { [$0] } ?? []) + fileSets
+            let excluded = Set(named.flatMap(\.heads))
+            let random = HeadSet.randomSets(count: options.randomSets, size: k, layers: weights.layers, heads: weights.heads,
+                                            excluded: excluded, seed: setSeed &+ 2)
+            let (ablation, geometry) = try AblationPass.run(dump: dump, weights: weights, scores: scores,
+                                                            headSets: named + random, geometrySets: [topTR, topTL]) { done in
+                progress?.advance(by: 0, tokens: 0, label: "\(name): ablation \(done)/\(rows.count)")
+            }
+            progress?.advance(by: 1, tokens: rows.count, label: name)
+            sets.append(SetAnalysis(scores: scores,
+                                    behaviour: SetBehaviour(rows: rows, space: space, seed: setSeed &+ 3, replicates: 2000),
+                                    topTR: topTR, topTL: topTL, trBootstrap: trBootstrap, tlBootstrap: tlBootstrap,
+                                    randomSets: random, ablation: ablation, geometry: geometry))
+        }
+        self.sets = sets
+    }
+
+    static func head(_ index: Int, _ heads: Int) -> HeadID { HeadID(layer: index / heads, head: index % heads) }
+}

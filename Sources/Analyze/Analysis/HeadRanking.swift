@@ -1,0 +1,55 @@
+import Foundation
+import Shared
+
+/// The top heads of a dump by one score, as `icl-analyze heads` prints them (a head-set file).
+public struct HeadRanking: Sendable, Encodable {
+    public enum Score: String, Sendable, Codable, CaseIterable {
+        case tr, tl, dla, induction
+    }
+
+    public let score: Score
+    /// The set asked for, or nil for the mean over the clean sets.
+    public let set: String?
+    /// The sets whose scores were averaged.
+    public let sets: [String]
+    public let fraction: Double
+    public let subspace: String
+    public let dump: [String]
+    public let heads: [HeadID]
+    public let values: [Double]
+
+    public init(dump: ShardedDump, score: Score, set: String?, options: AnalysisOptions) throws {
+        let weights = try DumpWeights(file: dump.files[0])
+        let n = weights.layers * weights.heads
+        var values = [Double](repeating: 0, count: n)
+        var used: [String] = []
+        let path = dump.files[0].path
+        if score == .induction {
+            guard let probe = dump.probeNames.first else { throw InputError(file: path, "has no induction probe set") }
+            values = try InductionScores.compute(dump: dump, probe: probe).stripe
+        } else {
+            if let set, !dump.setNames.contains(set) {
+                throw InputError(file: path, "has no set \(set) (sets: \(dump.setNames.joined(separator: ", ")))")
+            }
+            used = set.map { [$0] } ?? dump.setNames.filter { (try? dump.files[0].stringAttribute("variant", of: "sets/\($0)")) == "clean" }
+            guard !used.isEmpty else { throw InputError(file: path, "has no clean set; name one with --set") }
+            for name in used {
+                let rows = try SetRows(dump: dump, set: name)
+                guard rows.count > 0 else { throw InputError(file: path, "set \(name) has no finished prompt") }
+                let space = try LabelSpace(rows: rows, weights: weights, option: options.subspace, path: path)
+                let scores = try HeadScorePass.run(dump: dump, weights: weights, rows: rows, space: space)
+                let these = score == .tr ? scores.meanTR : score == .tl ? scores.meanTL : scores.meanDLAGold
+                for j in 0..<n { values[j] += these[j] / Double(used.count) }
+            }
+        }
+        let top = Ranking.topIndices(values, count: Ranking.topCount(fraction: options.topFraction, of: n))
+        self.score = score
+        self.set = set
+        sets = used
+        fraction = options.topFraction
+        subspace = options.subspace.rawValue
+        self.dump = dump.files.map(\.path)
+        heads = top.map { DumpAnalysis.head($0, weights.heads) }
+        self.values = top.map { values[$0] }
+    }
+}

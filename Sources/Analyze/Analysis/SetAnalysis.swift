@@ -1,0 +1,58 @@
+import Foundation
+import Shared
+
+/// Behaviour of the model on one set (docs/methods.md §10): the stored predictions' accuracy,
+/// label-set ratio, label-restricted accuracy and gold probability, each with a 95% interval.
+public struct SetBehaviour: Sendable, Codable {
+    public struct Measure: Sendable, Codable {
+        public let value: Double
+        public let interval: ConfidenceInterval?
+    }
+
+    public let accuracy: Measure
+    /// nil for open-answer sets.
+    public let labelSetRatio: Measure?
+    public let labelAccuracy: Measure
+    public let meanGoldProbability: Measure
+    public let meanGoldLogprob: Double
+
+    init(rows: SetRows, space: LabelSpace, seed: UInt64, replicates: Int) {
+        let p = rows.count
+        func proportion(_ hits: Int) -> Measure {
+            Measure(value: p > 0 ? Double(hits) / Double(p) : .nan, interval: Interval.wilson(successes: hits, trials: p))
+        }
+        let labels = Set(space.tokens)
+        accuracy = proportion((0..<p).filter { rows.argmax[$0] == rows.goldToken[$0] }.count)
+        labelSetRatio = rows.info.kind == .classification ? proportion(rows.argmax.filter { labels.contains($0) }.count) : nil
+        let width = rows.info.labelIDs.count
+        labelAccuracy = proportion((0..<p).filter { prompt in
+            // argmax over the distinct labels, first on ties
+            var best = 0, bestLogit = -Float.infinity
+            for (label, token) in space.tokens.enumerated() {
+                let column = rows.info.labelIDs.firstIndex(of: token)!
+                let logit = rows.labelLogits[prompt * width + column]
+                if logit > bestLogit { best = label; bestLogit = logit }
+            }
+            return best == space.goldIndex[prompt]
+        }.count)
+        let probabilities = rows.goldLogprob.map { exp(Double($0)) }
+        meanGoldProbability = Measure(value: Summary.mean(probabilities) ?? .nan,
+                                      interval: Interval.bootstrapMean(probabilities, replicates: replicates, seed: seed))
+        meanGoldLogprob = Summary.mean(rows.goldLogprob.map(Double.init)) ?? .nan
+    }
+}
+
+/// Everything a report says about one prompt set.
+public struct SetAnalysis: Sendable {
+    public let scores: SetScores
+    public let behaviour: SetBehaviour
+    public let topTR: HeadSet
+    public let topTL: HeadSet
+    public let trBootstrap: HeadBootstrap
+    public let tlBootstrap: HeadBootstrap
+    public let randomSets: [HeadSet]
+    public let ablation: [AblationEstimate]
+    public let geometry: [GeometryContribution]
+
+    public var info: SetInfo { scores.rows.info }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import Shared
+
+/// Writes a report folder: CSV tables, summary.json, SVG figures and index.html. The folder is
+/// built under a temporary name beside the target and renamed into place at the end, so a
+/// failure leaves nothing half-written.
+public enum ReportWriter {
+    public static func write(_ analyses: [DumpAnalysis], options: AnalysisOptions, to directory: String) throws {
+        let target = URL(fileURLWithPath: directory)
+        let manager = FileManager.default
+        var isFolder: ObjCBool = false
+        if manager.fileExists(atPath: target.path, isDirectory: &isFolder) {
+            let contents = (try? manager.contentsOfDirectory(atPath: target.path)) ?? []
+            guard isFolder.boolValue, contents.isEmpty || contents.contains("summary.json") else {
+                throw InputError(file: directory, "exists and is not an empty folder or an earlier report; choose another --out")
+            }
+        }
+        let staging = target.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).partial-\(getpid())")
+        try? manager.removeItem(at: staging)
+        do {
+            try manager.createDirectory(at: staging, withIntermediateDirectories: true)
+        } catch {
+            throw InputError(file: staging.path, "cannot be created: \(error.localizedDescription)")
+        }
+        do {
+            let tables: [(String, CSVTable)] = [
+                ("heads.csv", ReportTables.heads(analyses)), ("sets.csv", ReportTables.sets(analyses)),
+                ("geometry.csv", ReportTables.geometry(analyses)), ("correlations.csv", ReportCorrelations.table(analyses)),
+                ("ablation.csv", ReportTables.ablation(analyses)), ("components.csv", ReportTables.components(analyses)),
+                ("depth.csv", ReportCorrelations.depth(analyses)),
+            ]
+            for (name, table) in tables { try table.write(to: staging.appendingPathComponent(name)) }
+            let figures = try ReportFigures.write(analyses, to: staging)
+            try ReportSummary.json(analyses, options: options).write(to: staging.appendingPathComponent("summary.json"))
+            try ReportFigures.page(analyses, figures: figures, tables: tables).write(to: staging.appendingPathComponent("index.html"))
+            if manager.fileExists(atPath: target.path) { try manager.removeItem(at: target) }
+            try manager.moveItem(at: staging, to: target)
+        } catch let error as InputError {
+            try? manager.removeItem(at: staging)
+            throw error
+        } catch {
+            try? manager.removeItem(at: staging)
+            throw InputError(file: directory, "cannot be written: \(error.localizedDescription)")
+        }
+    }
+}
+
+/// summary.json: provenance of every dump, every definition chosen, the top sets.
+enum ReportSummary {
+    struct Document: Encodable {
+        let tool: String
+        let options: AnalysisOptions
+        let definitions: [String: String]
+        let dumps: [DumpEntry]
+    }
+
+    struct DumpEntry: Encodable {
+        let files: [String]
+        let missingShards: [String]
+        let formatVersion: String
+        let model: String
+        let modelSHA256: String
+        let architecture: String?
+        let captureConfig: String
+        let captureDefinitions: String?
+        let topCount: Int
+        let topInduction: [HeadID]?
+        let headSetFiles: [String: [HeadID]]
+        let sets: [String: SetEntry]
+    }
+
+    struct SetEntry: Encodable {
+        let task: String
+        let variant: String
+        let shots: Int
+        let labelSpace: String
+        let labels: [String]
+        let prompts: Int
+        let topTR: [HeadID]
+        let topTL: [HeadID]
+        let randomSets: [String: [HeadID]]
+        let behaviour: SetBehaviour
+        let componentMaxError: Float
+    }
+
+    static let definitions: [String: String] = [
+        "position": "the answer position (last prompt token), captured position 0",
+        "tr_score": "mean over prompts of ||P a_h||_2 (not squared), a_h = z_h W_O^h (docs/methods.md §3)",
+        "tl_score": "mean over prompts with ||P a_h|| > 1e-6 ||a_h|| of mean_{y' wrong} a_h·(v_gold - v_y') / ||P a_h|| (§3)",
+        "task_subspace": "span of the set's distinct label-token unembedding rows; open-answer sets: distinct gold first tokens (§2)",
+        "top_sets": "top max(1, floor(fraction x heads)) heads by mean score, ties by lower (layer, head) (§3)",
+        "dla": "direct logit attribution through the frozen final-norm scale: s * (gamma ⊙ a_h) · w_y; margin = gold - mean of wrong labels (§4)",
+        "mlp_component": "resid_pre[l+1] - resid_pre[l] - sum_h a_h - b_O[l], projected the same way (§4)",
+        "attention_categories": "mass of the answer position's attention row on special tokens, demonstration outputs, demonstration inputs, the query, and the rest (template), first match in that order (§6)",
+        "induction_stripe": "Olsson et al.: mean attention from q in the second repeat to q - R + 1 (§7)",
+        "induction_mul": "TransformerLens detect_head 'mul', exclude_bos=False, exclude_current_token=False (§7)",
+        "prev_token": "mean attention from q to q - 1, q >= 1 (§7)",
+        "geometry": "alignment ||Q^T h|| / ||h|| and mean gold-vs-wrong logit difference h·(v_gold - v_y') of each stored residual stream; head-set contributions per layer (§8)",
+        "ablation": "direct-effect estimates at the answer position: heads' outputs removed (zero) or replaced by their leave-one-out mean over the set's other prompts (mean) in resid_final, final RMSNorm recomputed exactly; not total effects (§9)",
+        "random_sets": "drawn uniformly from the heads outside every named set, same size as the top sets, seeded per set (§9)",
+        "intervals": "Wilson 95% for proportions; percentile bootstrap over prompts for means and top-set membership (§10)",
+    ]
+
+    static func json(_ analyses: [DumpAnalysis], options: AnalysisOptions) throws -> Data {
+        let dumps = analyses.map { analysis in
+            DumpEntry(files: analysis.dump.files.map(\.path), missingShards: analysis.dump.missingShards,
+                      formatVersion: analysis.dump.files[0].formatVersion, model: analysis.modelName,
+                      modelSHA256: analysis.dump.files[0].modelSHA256,
+                      architecture: analysis.dump.files[0].rootAttribute("architecture"),
+                      captureConfig: analysis.dump.files[0].captureConfiguration,
+                      captureDefinitions: analysis.dump.files[0].rootAttribute("definitions"),
+                      topCount: analysis.topCount, topInduction: analysis.topInduction?.heads,
+                      headSetFiles: Dictionary(analysis.fileSets.map { ($0.name, $0.heads) }, uniquingKeysWith: { a, _ in a }),
+                      sets: Dictionary(analysis.sets.map { set in
+                          (set.info.name, SetEntry(task: set.info.task, variant: set.info.variant, shots: set.info.shots,
+                                                   labelSpace: set.scores.space.source.rawValue,
+                                                   labels: set.scores.space.tokens.map { analysis.weights.text(of: $0) },
+                                                   prompts: set.scores.prompts, topTR: set.topTR.heads, topTL: set.topTL.heads,
+                                                   randomSets: Dictionary(set.randomSets.map { ($0.name, $0.heads) }, uniquingKeysWith: { a, _ in a }),
+                                                   behaviour: set.behaviour, componentMaxError: set.scores.componentError))
+                      }, uniquingKeysWith: { a, _ in a }))
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try encoder.encode(Document(tool: "icl-analyze", options: options, definitions: definitions, dumps: dumps))
+    }
+}

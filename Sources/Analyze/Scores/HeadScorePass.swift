@@ -1,0 +1,222 @@
+import Foundation
+import Shared
+
+// Legend: n = prompts of a chunk, L = layers, H = heads, E = d_head, D = d_model, T = the file's
+// token axis, Y = distinct labels, k = subspace dimensions, W = k + 2Y + E.
+
+/// The first pass over one prompt set: streams z, the residual stream and the attention rows at
+/// the answer position, chunk by chunk on every core, and computes each prompt's per-head
+/// scores without ever forming a head's d_model-wide output: every quantity is z_h times a small
+/// per-head matrix precomputed from W_O (docs/methods.md §3-§6, §8).
+public enum HeadScorePass {
+    static let chunkPrompts = 16
+
+    public static func run(dump: ShardedDump, weights w: DumpWeights, rows: SetRows, space: LabelSpace,
+                    progress: ((Int) -> Void)? = nil) throws -> SetScores {
+        let l = w.layers, h = w.heads, e = w.dHead, d = w.dModel, y = space.count, k = space.dimension
+        let columns = k + 2 * y + e
+        var scores = SetScores(rows: rows, space: space, layers: l, heads: h, dHead: e)
+        guard rows.count > 0 else { return scores }
+
+        // Per head [E, W]: [W_O Q^T | W_O V^T | W_O F^T | W_O W_O^T], so z_h times it gives
+        // Q^T a, v_y · a, (gamma ⊙ w_y) · a and W_O W_O^T z (for ||a||^2 = z · that).
+        let projections = space.basis + space.vectors + space.foldedRows      // [k + 2Y, D]
+        var headMatrices = [Float](repeating: 0, count: l * h * e * columns)
+        var gram = [Float](repeating: 0, count: e * e)
+        var product = [Float](repeating: 0, count: e * (k + 2 * y))
+        for head in 0..<(l * h) {
+            w.wO.withUnsafeBufferPointer { wO in
+                let block = wO.baseAddress! + head * e * d
+                BLAS.matmulTransposedB(block, lda: d, projections, ldb: d, &product, ldc: k + 2 * y, m: e, n: k + 2 * y, k: d)
+                BLAS.matmulTransposedB(block, lda: d, block, ldb: d, &gram, ldc: e, m: e, n: e, k: d)
+            }
+            for r in 0..<e {
+                let target = (head * e + r) * columns
+                for c in 0..<(k + 2 * y) { headMatrices[target + c] = product[r * (k + 2 * y) + c] }
+                for c in 0..<e { headMatrices[target + k + 2 * y + c] = gram[r * e + c] }
+            }
+        }
+        // Attention-bias projections: [L, Y] = b_O · (gamma ⊙ w_y), before the scale.
+        var biasLogits = [Float](repeating: 0, count: l * y)
+        if let bO = w.bO {
+            for layer in 0..<l {
+                for label in 0..<y {
+                    var dot: Float = 0
+                    for j in 0..<d { dot += bO[layer * d + j] * space.foldedRows[label * d + j] }
+                    biasLogits[layer * y + label] = dot
+                }
+            }
+        }
+
+        // Chunks of consecutive rows of one file, holding at least one done prompt.
+        var slotOf: [[Int: Int]] = Array(repeating: [:], count: dump.files.count)
+        for (slot, location) in rows.locations.enumerated() { slotOf[location.file][location.row] = slot }
+        var chunks: [(file: Int, rows: Range<Int>)] = []
+        for f in dump.files.indices {
+            let doneRows = slotOf[f].keys.sorted()
+            var i = 0
+            while i < doneRows.count {
+                let start = doneRows[i]
+                var end = start + 1
+                i += 1
+                while i < doneRows.count && doneRows[i] < start + chunkPrompts { end = doneRows[i] + 1; i += 1 }
+                chunks.append((f, start..<end))
+            }
+        }
+        let group = "sets/\(rows.info.name)"
+        let readers = try dump.files.map { file in
+            try (z: ActivationReader(file: file, dataset: group + "/z"),
+                 resid: ActivationReader(file: file, dataset: group + "/resid"),
+                 attention: ActivationReader(file: file, dataset: group + "/attention"),
+                 layout: PromptLayout(file: file, group: group))
+        }
+
+        let lock = NSLock()
+        var failure: Error?
+        var finished = 0
+        let goldIndex = space.goldIndex
+        let categoryCount = KeyCategory.allCases.count
+        let n = l * h
+        let p = rows.count
+        let trOut = FloatBuffer(count: p * n), tlOut = FloatBuffer(count: p * n)
+        let goldOut = FloatBuffer(count: p * n), marginOut = FloatBuffer(count: p * n)
+        let attentionOut = FloatBuffer(count: p * n * categoryCount), embeddingOut = FloatBuffer(count: p * 2)
+        let biasOut = FloatBuffer(count: p * l * 2), mlpOut = FloatBuffer(count: p * l * 2)
+        let alignOut = FloatBuffer(count: p * (l + 1)), differenceOut = FloatBuffer(count: p * (l + 1))
+        var zSum = [Double](repeating: 0, count: n * e)
+        var componentError: Float = 0, logitScale: Float = 0
+        do {
+                let blasThreads = BLAS.threads
+                BLAS.setThreads(1)
+                defer { BLAS.setThreads(blasThreads) }
+                ComputeThreads.forEach(chunks.count) { c in
+                    let chunk = chunks[c], reader = readers[chunk.file], count = chunk.rows.count
+                    var z = [Float](repeating: 0, count: count * n * e)                 // [n, L*H*E]
+                    var resid = [Float](repeating: 0, count: count * (l + 1) * d)       // [n, L+1, D]
+                    var attention = [Float](repeating: 0, count: count * n * reader.layout.tokens)  // [n, L*H, T]
+                    var headOut = [Float](repeating: 0, count: count * columns)          // [n, W]
+                    var residOut = [Float](repeating: 0, count: (l + 1) * (k + 2 * y))   // [L+1, k+2Y]
+                    var zPartial = [Double](repeating: 0, count: n * e)
+                    var worstError: Float = 0, largestLogit: Float = 0
+                    do {
+                        try z.withUnsafeMutableBufferPointer { try reader.z.read(rows: chunk.rows, firstPositionOnly: true, into: $0.baseAddress!) }
+                        try resid.withUnsafeMutableBufferPointer { try reader.resid.read(rows: chunk.rows, firstPositionOnly: true, into: $0.baseAddress!) }
+                        try attention.withUnsafeMutableBufferPointer { try reader.attention.read(rows: chunk.rows, into: $0.baseAddress!) }
+                    } catch {
+                        lock.withLock { failure = failure ?? error }
+                        return
+                    }
+                    var headLogits = [Float](repeating: 0, count: count * n * y)        // [n, L*H, Y] before the scale
+                    for head in 0..<n {
+                        z.withUnsafeBufferPointer { zs in
+                            headMatrices.withUnsafeBufferPointer { m in
+                                BLAS.matmul(zs.baseAddress! + head * e, lda: n * e, m.baseAddress! + head * e * columns, ldb: columns,
+                                            &headOut, ldc: columns, m: count, n: columns, k: e)
+                            }
+                        }
+                        for (i, row) in chunk.rows.enumerated() {
+                            guard let slot = slotOf[chunk.file][row] else { continue }
+                            let out = i * columns, scale = rows.finalNormScale[slot], gold = goldIndex[slot]
+                            var trSquared: Float = 0
+                            for j in 0..<k { trSquared += headOut[out + j] * headOut[out + j] }
+                            var aSquared: Float = 0
+                            for j in 0..<e { aSquared += headOut[out + k + 2 * y + j] * z[(i * n + head) * e + j] }
+                            let tr = trSquared.squareRoot(), aNorm = max(aSquared, 0).squareRoot()
+                            var tlSum: Float = 0, others: Float = 0
+                            for label in 0..<y where label != gold {
+                                tlSum += headOut[out + k + gold] - headOut[out + k + label]
+                                others += scale * headOut[out + k + y + label]
+                            }
+                            let wrong = Float(max(y - 1, 1))
+                            let target = slot * n + head
+                            trOut[target] = tr
+                            tlOut[target] = (y < 2 || aNorm == 0 || tr <= 1e-6 * aNorm) ? .nan : tlSum / wrong / tr
+                            let goldLogit = scale * headOut[out + k + y + gold]
+                            goldOut[target] = goldLogit
+                            marginOut[target] = y < 2 ? .nan : goldLogit - others / wrong
+                            for label in 0..<y { headLogits[(i * n + head) * y + label] = scale * headOut[out + k + y + label] }
+                        }
+                    }
+                    for (i, row) in chunk.rows.enumerated() {
+                        guard let slot = slotOf[chunk.file][row] else { continue }
+                        let scale = rows.finalNormScale[slot], gold = goldIndex[slot]
+                        for j in 0..<(n * e) { zPartial[j] += Double(z[i * n * e + j]) }
+                        // Attention mass per key category, per head.
+                        let t = reader.layout.tokens, keys = reader.layout.tokenCount[row]
+                        for head in 0..<n {
+                            var mass = [Float](repeating: 0, count: categoryCount)
+                            let base = (i * n + head) * t
+                            for key in 0..<keys { mass[reader.layout.category(row: row, key: key)] += attention[base + key] }
+                            for c in 0..<categoryCount { attentionOut[(slot * n + head) * categoryCount + c] = mass[c] }
+                        }
+                        // The residual stream: Q^T h, v_y · h and (gamma ⊙ w_y) · h per stored layer.
+                        resid.withUnsafeBufferPointer { r in
+                            BLAS.matmulTransposedB(r.baseAddress! + i * (l + 1) * d, lda: d, projections, ldb: d,
+                                                   &residOut, ldc: k + 2 * y, m: l + 1, n: k + 2 * y, k: d)
+                        }
+                        func residLogit(_ layer: Int, _ label: Int) -> Float { scale * residOut[layer * (k + 2 * y) + k + y + label] }
+                        func goldAndMargin(_ logit: (Int) -> Float) -> (Float, Float) {
+                            var others: Float = 0
+                            for label in 0..<y where label != gold { others += logit(label) }
+                            return (logit(gold), y < 2 ? .nan : logit(gold) - others / Float(max(y - 1, 1)))
+                        }
+                        for layer in 0...l {
+                            var norm: Float = 0, inSpace: Float = 0, difference: Float = 0
+                            for j in 0..<d { norm += resid[(i * (l + 1) + layer) * d + j] * resid[(i * (l + 1) + layer) * d + j] }
+                            for j in 0..<k { inSpace += residOut[layer * (k + 2 * y) + j] * residOut[layer * (k + 2 * y) + j] }
+                            for label in 0..<y where label != gold {
+                                difference += residOut[layer * (k + 2 * y) + k + gold] - residOut[layer * (k + 2 * y) + k + label]
+                            }
+                            alignOut[slot * (l + 1) + layer] = norm > 0 ? inSpace.squareRoot() / norm.squareRoot() : .nan
+                            differenceOut[slot * (l + 1) + layer] = y < 2 ? .nan : difference / Float(y - 1)
+                        }
+                        let (embeddingGold, embeddingMargin) = goldAndMargin { residLogit(0, $0) }
+                        embeddingOut[slot * 2] = embeddingGold
+                        embeddingOut[slot * 2 + 1] = embeddingMargin
+                        var total = (0..<y).map { residLogit(0, $0) }
+                        for layer in 0..<l {
+                            let heads = (0..<y).map { label in (0..<h).reduce(Float(0)) { $0 + headLogits[(i * n + layer * h + $1) * y + label] } }
+                            let bias = (0..<y).map { scale * biasLogits[layer * y + $0] }
+                            let mlp = (0..<y).map { residLogit(layer + 1, $0) - residLogit(layer, $0) - heads[$0] - bias[$0] }
+                            let (biasGold, biasMargin) = goldAndMargin { bias[$0] }
+                            let (mlpGold, mlpMargin) = goldAndMargin { mlp[$0] }
+                            biasOut[(slot * l + layer) * 2] = biasGold
+                            biasOut[(slot * l + layer) * 2 + 1] = biasMargin
+                            mlpOut[(slot * l + layer) * 2] = mlpGold
+                            mlpOut[(slot * l + layer) * 2 + 1] = mlpMargin
+                            for label in 0..<y { total[label] += heads[label] + bias[label] + mlp[label] }
+                        }
+                        // Every component summed must give the stored label logits (§4).
+                        for (label, token) in space.tokens.enumerated() {
+                            guard let column = rows.info.labelIDs.firstIndex(of: token) else { continue }
+                            let stored = rows.labelLogits[slot * rows.info.labelIDs.count + column]
+                            worstError = max(worstError, abs(total[label] - stored))
+                            largestLogit = max(largestLogit, abs(stored))
+                        }
+                    }
+                    lock.withLock {
+                        for j in 0..<(n * e) { zSum[j] += zPartial[j] }
+                        componentError = max(componentError, worstError)
+                        logitScale = max(logitScale, largestLogit)
+                        finished += chunk.rows.count
+                        progress?(finished)
+                    }
+                }
+        }
+        if let failure { throw failure }
+        scores.tr = trOut.array
+        scores.tl = tlOut.array
+        scores.dlaGold = goldOut.array
+        scores.dlaMargin = marginOut.array
+        scores.attention = attentionOut.array
+        scores.embedding = embeddingOut.array
+        scores.attentionBias = biasOut.array
+        scores.mlp = mlpOut.array
+        scores.alignment = alignOut.array
+        scores.logitDifference = differenceOut.array
+        scores.zSum = zSum
+        scores.componentError = componentError
+        scores.logitScale = logitScale
+        return scores
+    }
+}

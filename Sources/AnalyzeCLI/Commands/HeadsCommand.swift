@@ -1,0 +1,37 @@
+import Analyze
+import ArgumentParser
+import Foundation
+import Shared
+
+struct HeadsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "heads",
+        abstract: "Prints the top heads of a dump by one score, as a head-set file for later runs.",
+        discussion: """
+            Scores: tr, tl (per set; without --set, the mean over the clean sets), dla (direct effect on the gold logit), induction (stripe convention, from the probe). The JSON form is what `icl-analyze report --heads-file` and interventions read.
+
+            Example:
+              icl-analyze heads out/demo.h5 --score tr --top 3% --set antonym.clean.k8.qa --json > tr-heads.json
+            """)
+
+    @Argument(help: "A dump, or the shards of one capture.") var dumps: [String]
+    @Option(help: "tr, tl, dla or induction.") var score: HeadRanking.Score
+    @Option(help: "One set's scores (default: the mean over the clean sets).") var set: String?
+    @OptionGroup var analysis: AnalysisOptionGroup
+    @Flag(help: "Print JSON: {\"heads\": [[layer, head], ...], ...}.") var json = false
+
+    func run() throws {
+        HDF5Watchdog.arm(files: dumps)
+        let ranking = try HeadRanking(dump: try ShardedDump(paths: dumps), score: score, set: set, options: try analysis.options())
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            print(String(decoding: try encoder.encode(ranking), as: UTF8.self))
+        } else {
+            for (id, value) in zip(ranking.heads, ranking.values) { print("\(id)\t\(String(format: "%.6g", value))") }
+        }
+    }
+}
+
+extension HeadRanking.Score: ExpressibleByArgument {}
