@@ -35,8 +35,13 @@ public enum DumpPacker {
             try copyAttributes(from: input, to: output)
             try copyGroup(input, "/", from: input, to: output, level: level)
             // The old copy's checksum must not sit beside the new copy, even for a moment.
-            if FileManager.default.fileExists(atPath: DumpChecksum.path(for: destination)) {
-                try FileManager.default.removeItem(atPath: DumpChecksum.path(for: destination))
+            let checksum = DumpChecksum.path(for: destination)
+            if FileManager.default.fileExists(atPath: checksum) {
+                do {
+                    try FileManager.default.removeItem(atPath: checksum)
+                } catch {
+                    throw InputError(file: checksum, "is stale and cannot be removed: \(error.localizedDescription)")
+                }
             }
             try output.commitName()
             try output.close()
