@@ -23,7 +23,7 @@ final class SafetensorsFuzzTests: XCTestCase {
 
         for iteration in 0..<600 {
             var bytes = valid
-            for _ in 0..<Int.random(in: 1...3, using: &generator) {
+            for _ in 0..<1 + generator.uniform(below: 3) {
                 mutate(&bytes, headerEnd: headerEnd, using: &generator)
             }
             let path = try directory.write(Data(bytes), to: "fuzz-\(iteration).safetensors")
@@ -49,27 +49,29 @@ final class SafetensorsFuzzTests: XCTestCase {
 
     private func mutate(_ bytes: inout [UInt8], headerEnd: Int, using generator: inout SplitMix64) {
         let headerRange = 8..<max(9, min(headerEnd, bytes.count))
-        switch Int.random(in: 0..<6, using: &generator) {
+        // SplitMix64's own draws: the standard library's random(in:using:) may change its algorithm.
+        func pick(_ range: Range<Int>) -> Int { range.lowerBound + generator.uniform(below: range.count) }
+        switch generator.uniform(below: 6) {
         case 0:
             if bytes.count > 8 {
-                bytes[Int.random(in: headerRange, using: &generator) % bytes.count] = UInt8.random(in: 0...255, using: &generator)
+                bytes[pick(headerRange) % bytes.count] = UInt8(generator.uniform(below: 256))
             }
         case 1:
             let digits = bytes.indices.filter { $0 >= 8 && bytes[$0] >= 0x30 && bytes[$0] <= 0x39 }
-            if let index = digits.randomElement(using: &generator) { bytes[index] = UInt8.random(in: 0x30...0x39, using: &generator) }
+            if !digits.isEmpty { bytes[digits[generator.uniform(below: digits.count)]] = 0x30 + UInt8(generator.uniform(below: 10)) }
         case 2:
-            let token = Array(Self.tokens.randomElement(using: &generator)!.utf8)
-            let at = Int.random(in: headerRange, using: &generator) % max(bytes.count, 1)
-            let length = Int.random(in: 0...4, using: &generator)
+            let token = Array(Self.tokens[generator.uniform(below: Self.tokens.count)].utf8)
+            let at = pick(headerRange) % max(bytes.count, 1)
+            let length = generator.uniform(below: 5)
             bytes.replaceSubrange(at..<min(at + length, bytes.count), with: token)
         case 3:
-            let delta = Int.random(in: -24...24, using: &generator)
+            let delta = generator.uniform(below: 49) - 24
             let length = UInt64(bitPattern: Int64(headerEnd - 8 + delta))
             withUnsafeBytes(of: length.littleEndian) { bytes.replaceSubrange(0..<8, with: $0) }
         case 4:
-            bytes.removeLast(Int.random(in: 0...min(bytes.count, 40), using: &generator))
+            bytes.removeLast(generator.uniform(below: min(bytes.count, 40) + 1))
         default:
-            let value = generator.next() >> UInt64.random(in: 0...63, using: &generator)
+            let value = generator.next() >> UInt64(generator.uniform(below: 64))
             withUnsafeBytes(of: value.littleEndian) { bytes.replaceSubrange(0..<min(8, bytes.count), with: $0) }
         }
     }

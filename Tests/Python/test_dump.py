@@ -7,6 +7,7 @@ runs on each) and ICL_SCHEMA_FILE (the schema) set.
 """
 import json
 import os
+import re
 
 import h5py
 import numpy as np
@@ -197,3 +198,67 @@ def test_direct_logit_attribution_reproduces_the_label_logits(path):
                 eps = float(model.attrs["rms_norm_epsilon"])
                 recomputed = 1 / np.sqrt((resid_final ** 2).mean(-1) + eps)
                 np.testing.assert_allclose(scale, recomputed, rtol=1e-5, err_msg=name)
+
+
+def _projection_tolerance(f):
+    """Stored z and resid are float16 in a --dtype f16 dump while the projections were
+    computed from their float32 values: the recompute is then only as close as the rounding."""
+    return 2e-3 if activation_dtype(f) == np.float16 else 1e-5
+
+
+def test_label_projections_equal_a_numpy_recompute(path):
+    """head_label_logits = s * sum_d gamma[d] (z_h @ W_O[l, h])[d] W_U[label, d] and
+    resid_label_logits = s * sum_d gamma[d] resid[d] W_U[label, d], from the dump alone."""
+    with open_dump(path) as f:
+        tolerance = _projection_tolerance(f)
+        model = f["model"]
+        row_of = {int(t): i for i, t in enumerate(model["unembed_ids"][()])}
+        unembed = model["unembed"][()].astype(np.float64)
+        gamma = model["final_norm_weight"][()].astype(np.float64)
+        w_o = model["W_O"][()].astype(np.float64)                                    # [layer, head, d_head, d_model]
+        for name, group in f["sets"].items():
+            directions = gamma * unembed[[row_of[int(t)] for t in group["label_ids"][()]]]  # [label, d_model]
+            scale = group["final_norm_scale"][()].astype(np.float64)                 # [prompt, position]
+            z = group["z"][()].astype(np.float64)                                    # [prompt, position, layer, head, d_head]
+            resid = group["resid"][()].astype(np.float64)                            # [prompt, position, resid_layer, d_model]
+            heads = np.einsum("pclhe,lhed,yd->pclhy", z, w_o, directions) * scale[:, :, None, None, None]
+            streams = np.einsum("pcrd,yd->pcry", resid, directions) * scale[:, :, None, None]
+            for stored, expected, what in [(group["head_label_logits"][()], heads, "head_label_logits"),
+                                           (group["resid_label_logits"][()], streams, "resid_label_logits")]:
+                assert stored.dtype == np.float32, f"{name}/{what}: {stored.dtype}"
+                assert stored.shape == expected.shape, f"{name}/{what}: {stored.shape} vs {expected.shape}"
+                error = np.abs(stored - expected).max() / max(np.abs(expected).max(), 1e-30)
+                assert error < tolerance, f"{name}/{what}: differs from numpy by {error:.3g} relative"
+
+
+def test_last_residual_projection_at_the_answer_is_label_logits(path):
+    with open_dump(path) as f:
+        for name, group in f["sets"].items():
+            last = group["resid_label_logits"][:, 0, -1, :].astype(np.float64)      # [prompt, label]
+            stored = group["label_logits"][()].astype(np.float64)
+            error = np.abs(last - stored).max() / max(np.abs(stored).max(), 1.0)
+            assert error < 1e-5, f"{name}: resid_label_logits[:, 0, -1] differs from label_logits by {error:.3g}"
+
+
+def _token_bytes(text):
+    """A token_text entry back to its bytes: <0xNN> stands for byte NN."""
+    return re.sub(rb"<0x([0-9A-F]{2})>", lambda m: bytes([int(m.group(1), 16)]), text.encode("utf-8"))
+
+
+def test_token_text_spells_the_prompts_and_labels(path):
+    """Every vocabulary entry has its text; the ordinary tokens of each prompt spell the prompt
+    (byte-level tokenizers: the test models'), and each label's first token starts the label."""
+    with open_dump(path) as f:
+        texts = f["model/token_text"].asstr()[()]
+        assert texts.shape == (int(f["model"].attrs["vocabulary_size"]),)
+        assert any("<0x" in text for text in texts), "no byte token shows as <0xNN>"
+        for name, group in f["sets"].items():
+            counts, prompts = group["token_count"][()], group["text"].asstr()[()]
+            for p, (ids, mask) in enumerate(zip(group["token_ids"][()], group["special_mask"][()])):
+                spelled = b"".join(_token_bytes(texts[t]) for t, m in zip(ids[:counts[p]], mask[:counts[p]]) if not m)
+                assert spelled.decode("utf-8") == prompts[p], f"{name} prompt {p}"
+            if group.attrs["task_kind"] == "classification":
+                for label, token in zip(np.atleast_1d(group.attrs["labels"]), group["label_ids"][()]):
+                    assert _token_bytes(label).startswith(_token_bytes(texts[token])), f"{name}: {label!r} vs {texts[token]!r}"
+    with xr.open_dataset(path, engine="h5netcdf", group="model") as ds:
+        assert ds["token_text"].dims == ("vocabulary",)

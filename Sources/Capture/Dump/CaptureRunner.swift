@@ -5,7 +5,8 @@ import Shared
 public struct CaptureSummary: Sendable {
     public var prompts = 0
     public var tokens = 0
-    /// Seconds in forward passes (hooks included) and in writing rows to the dump.
+    /// Seconds in forward passes (hooks, logit statistics and label projections included) and
+    /// in writing rows to the dump.
     public var forwardSeconds = 0.0
     public var writeSeconds = 0.0
 }
@@ -31,9 +32,11 @@ public struct CaptureRunner {
     public func run(done: [String: [Bool]], progress: ProgressReporter?) throws -> CaptureSummary {
         var summary = CaptureSummary()
         for set in plan.sets {
-            let finished = done[set.name] ?? []
-            for rows in batches(set.tokens, finished: finished) {
-                try capture(set, rows: rows, summary: &summary)
+            let pending = batches(set.tokens, finished: done[set.name] ?? [])
+            guard !pending.isEmpty else { continue }
+            let projection = LabelProjection(weights: model.transformer.weights, config: model.config, labelIDs: set.labelIDs)
+            for rows in pending {
+                try capture(set, rows: rows, projection: projection, summary: &summary)
                 progress?.advance(by: rows.count, tokens: rows.reduce(0) { $0 + set.tokens[$1].count }, label: set.name)
             }
         }
@@ -66,7 +69,8 @@ public struct CaptureRunner {
         return result
     }
 
-    private func capture(_ set: PlannedSet, rows: Range<Int>, summary: inout CaptureSummary) throws {
+    private func capture(_ set: PlannedSet, rows: Range<Int>, projection: LabelProjection,
+                         summary: inout CaptureSummary) throws {
         let forwardStart = Date()
         let capture = ActivationCapture(config: model.config, positions: rows.map { set.positions[$0] },
                                         maxTokens: set.maxTokens)
@@ -85,6 +89,9 @@ public struct CaptureRunner {
             staged.topIDs += top.map(Int32.init)
             staged.topLogits += top.map { logits[logits.startIndex + $0] }
         }
+        // From the fp32 rows, before any float16 rounding of the stored activations.
+        staged.headLabelLogits = projection.headLogits(z: staged.z, scales: staged.finalNormScale)
+        staged.residLabelLogits = projection.residLogits(resid: staged.resid, scales: staged.finalNormScale)
         let writeStart = Date()
         try writer.write(set: set, rows: rows, staged)
         summary.forwardSeconds += writeStart.timeIntervalSince(forwardStart)

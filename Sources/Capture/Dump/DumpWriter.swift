@@ -2,7 +2,7 @@ import Foundation
 import Shared
 
 // Legend: R = prompts in a write, C = captured positions, L = layers, H = heads, E = head_dim,
-// D = d_model, T = the set's longest prompt, V = vocabulary.
+// D = d_model, T = the set's longest prompt, V = vocabulary, Y = labels of the set.
 
 /// Where the tool that wrote a dump came from; stored in the root attributes.
 public struct DumpProvenance: Sendable {
@@ -24,7 +24,9 @@ struct CapturedRows {
     var z: [Float] = []                // [R, C, L, H, E]
     var resid: [Float] = []            // [R, C, L + 1, D]
     var finalNormScale: [Float] = []   // [R, C]
-    var labelLogits: [Float] = []      // [R, labels]
+    var labelLogits: [Float] = []      // [R, Y]
+    var headLabelLogits: [Float] = []  // [R, C, L, H, Y]
+    var residLabelLogits: [Float] = [] // [R, C, L + 1, Y]
     var goldLogprob: [Float] = []      // [R]
     var argmax: [Int32] = []           // [R]
     var topIDs: [Int32] = []           // [R, k]
@@ -32,9 +34,11 @@ struct CapturedRows {
     var attention: [Float] = []        // [R, L, H, T]
 }
 
-/// Writes a dump the crash-safe way (METHODS.md section 7): the whole layout, at full size and
+/// Writes a dump the crash-safe way (docs/methods.md): the whole layout, at full size and
 /// with every static dataset filled, is created under a temporary name, flushed and renamed;
-/// after that only raw rows are written, each batch's `done` flags last.
+/// after that only raw rows are written, each batch's `done` flags last. The checksum file
+/// (`DumpChecksum`) exists only beside a dump whose every row is done: creating or resuming
+/// removes a stale one, `finish` writes it.
 public final class DumpWriter {
     public var path: String { file.path }
     private let file: HDF5File
@@ -63,6 +67,7 @@ public final class DumpWriter {
             try writer.createModelGroup(plan: plan, model: model, configuration: configuration)
             for set in plan.sets { try writer.createSet(set, configuration: configuration, model: model) }
             for probe in plan.probes { try writer.createProbe(probe, configuration: configuration) }
+            try Self.removeChecksum(of: path)
             try file.commitName()
         } catch {
             try? file.close()
@@ -82,9 +87,11 @@ public final class DumpWriter {
         let unembedRows = c.fullUnembedding ? m.vocabularySize : plan.unembeddingIDs.count
         var bytes = 1 << 20   // metadata, attributes, the global heap's overhead
         bytes += 4 * (l * h * e * d + l * d + h + d + unembedRows * (d + 1))
+        bytes += (0..<Int32(m.vocabularySize)).reduce(0) { $0 + model.tokenizer.tokenText($1).utf8.count + 32 }
         for set in plan.sets {
             let prompts = set.tokens.count, t = set.maxTokens, positions = set.positionCount
             bytes += prompts * a * (positions * (l * h * e + (l + 1) * d) + l * h * t)          // z, resid, attention
+            bytes += prompts * 4 * positions * (l * h + l + 1) * set.labelIDs.count              // label projections
             bytes += prompts * (5 * t + 16 * (set.shots + 1) + 8 * positions + 4 * set.labelIDs.count
                                 + 8 * c.topK + 32)                                            // the small rows
             bytes += set.promptSet.prompts.reduce(0) { $0 + $1.text.utf8.count + $1.goldOutput.utf8.count + 32 }
@@ -141,35 +148,48 @@ public final class DumpWriter {
         let m = model.config, w = model.transformer.weights
         let group = try file.createGroup("model")
         let unembedIDs = c.fullUnembedding ? (0..<Int32(m.vocabularySize)).map { $0 } : plan.unembeddingIDs
-        let sizes = rootSizes.merging(["unembed_row": unembedIDs.count]) { $1 }
+        let sizes = rootSizes.merging(["unembed_row": unembedIDs.count, "vocabulary": m.vocabularySize]) { $1 }
         var scales = try rootScales()
-        scales["unembed_row"] = try group.createDimension("unembed_row", size: unembedIDs.count)
+        for dimension in DumpLayout.model.dimensions {
+            scales[dimension.name] = try group.createDimension(dimension.name, size: sizes[dimension.name]!)
+        }
         try group.setAttribute("vocabulary_size", m.vocabularySize)
         try group.setAttribute("kv_head_count", m.kvHeadCount)
         try group.setAttribute("rms_norm_epsilon", Double(m.rmsNormEpsilon))
         try group.setAttribute("tied_embeddings", m.tiedEmbeddings ? 1 : 0)
 
-        func make(_ name: String) throws -> HDF5Dataset {
-            try makeDataset(in: group, DumpLayout.model.dataset(name)!, sizes: sizes, scales: scales, activation: .f32)
-        }
-        // W_O[l, h, e, d] = o_proj.weight[d, h * E + e]
         let d = m.hiddenSize, width = m.attentionWidth
-        var wO = [Float](repeating: 0, count: m.layerCount * width * d)
-        for (l, layer) in w.layers.enumerated() {
-            for row in 0..<d { for column in 0..<width { wO[(l * width + column) * d + row] = layer.output[row * width + column] } }
+        for spec in DumpLayout.model.datasets {
+            if spec.name == "b_O" && !m.attentionOutputBias { continue }
+            let dataset = try makeDataset(in: group, spec, sizes: sizes, scales: scales, activation: .f32)
+            switch spec.name {
+            case "W_O":
+                // W_O[l, h, e, d] = o_proj.weight[d, h * E + e]
+                var wO = [Float](repeating: 0, count: m.layerCount * width * d)
+                for (l, layer) in w.layers.enumerated() {
+                    for row in 0..<d { for column in 0..<width { wO[(l * width + column) * d + row] = layer.output[row * width + column] } }
+                }
+                try dataset.write(wO)
+            case "b_O":
+                try dataset.write(w.layers.flatMap { $0.outputBias!.array })
+            case "kv_head":
+                try dataset.write((0..<m.headCount).map { Int32(m.kvHead(forQueryHead: $0)) })
+            case "final_norm_weight":
+                try dataset.write(w.finalNorm.array)
+            case "unembed_ids":
+                try dataset.write(unembedIDs)
+            case "unembed":
+                var rows = [Float](repeating: 0, count: unembedIDs.count * d)
+                for (i, id) in unembedIDs.enumerated() {
+                    for j in 0..<d { rows[i * d + j] = w.unembedding[Int(id) * d + j] }
+                }
+                try dataset.write(rows)
+            case "token_text":
+                try dataset.writeStrings((0..<Int32(m.vocabularySize)).map(model.tokenizer.tokenText))
+            default:
+                throw InputError(file: file.path, "the writer has no values for /model/\(spec.name)")
+            }
         }
-        try make("W_O").write(wO)
-        if m.attentionOutputBias {
-            try make("b_O").write(w.layers.flatMap { $0.outputBias!.array })
-        }
-        try make("kv_head").write((0..<m.headCount).map { Int32(m.kvHead(forQueryHead: $0)) })
-        try make("final_norm_weight").write(w.finalNorm.array)
-        try make("unembed_ids").write(unembedIDs)
-        var rows = [Float](repeating: 0, count: unembedIDs.count * d)
-        for (i, id) in unembedIDs.enumerated() {
-            for j in 0..<d { rows[i * d + j] = w.unembedding[Int(id) * d + j] }
-        }
-        try make("unembed").write(rows)
     }
 
     private func rootScales() throws -> [String: HDF5Dataset] {
@@ -272,6 +292,12 @@ public final class DumpWriter {
     public static func resume(path: String, plan: CapturePlan, configuration: CaptureConfiguration,
                               shard: Shard, modelSHA256: String? = nil) throws -> (DumpWriter, done: [String: [Bool]]) {
         let file = try HDF5File.open(path, mode: .readWrite)
+        // Another format lacks or misplaces datasets this writer fills.
+        let format = try? file.attribute("format_version", as: String.self)
+        guard format == DumpFormat.version else {
+            let found = format.map { "is a dump of format \($0)" } ?? "has no format_version"
+            throw InputError(file: path, "\(found); --resume continues only dumps of format \(DumpFormat.version): capture it again")
+        }
         let stored = try file.attribute("capture_config", as: String.self)
         guard stored == configuration.json else {
             throw InputError(file: path, "was captured with other options; --resume needs the same ones (stored: \(stored))")
@@ -298,6 +324,8 @@ public final class DumpWriter {
         var done: [String: [Bool]] = [:]
         for set in plan.sets { done[set.name] = try file.openDataset("sets/\(set.name)/done").read(as: UInt8.self).map { $0 == 1 } }
         for probe in plan.probes { done[probe.name] = try file.openDataset("probes/\(probe.name)/done").read(as: UInt8.self).map { $0 == 1 } }
+        // Rows are about to change: a checksum of the file as it was would be wrong.
+        try removeChecksum(of: path)
         return (DumpWriter(file: file), done)
     }
 
@@ -314,6 +342,8 @@ public final class DumpWriter {
         try write("resid", data.resid)
         try write("final_norm_scale", data.finalNormScale)
         try write("label_logits", data.labelLogits)
+        try write("head_label_logits", data.headLabelLogits)
+        try write("resid_label_logits", data.residLabelLogits)
         try write("gold_logprob", data.goldLogprob)
         try write("argmax", data.argmax)
         try write("top_ids", data.topIDs)
@@ -333,5 +363,36 @@ public final class DumpWriter {
 
     public func close() throws {
         try file.close()
+    }
+
+    /// Closes the dump and, when every row of every set and probe is done, writes its checksum
+    /// file. Returns whether it did.
+    @discardableResult
+    public func finish() throws -> Bool {
+        let complete = try isComplete()
+        try file.close()
+        if complete { try DumpChecksum.write(for: file.path) }
+        return complete
+    }
+
+    private func isComplete() throws -> Bool {
+        for parent in ["sets", "probes"] where file.exists(parent) {
+            let container = try file.openGroup(parent)
+            for member in try container.members() {
+                let flags = try container.openGroup(member.name).openDataset("done").read(as: UInt8.self)
+                if flags.contains(where: { $0 != 1 }) { return false }
+            }
+        }
+        return true
+    }
+
+    private static func removeChecksum(of dump: String) throws {
+        let checksum = DumpChecksum.path(for: dump)
+        guard FileManager.default.fileExists(atPath: checksum) else { return }
+        do {
+            try FileManager.default.removeItem(atPath: checksum)
+        } catch {
+            throw InputError(file: checksum, "is stale and cannot be removed: \(error.localizedDescription)")
+        }
     }
 }

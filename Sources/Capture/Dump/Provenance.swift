@@ -41,7 +41,7 @@ public enum ModelFiles {
     }
 }
 
-/// The choices a capture makes where the methods differ (METHODS.md), written into every dump.
+/// The choices a capture makes where the methods differ (docs/methods.md), written into every dump.
 public enum CaptureDefinitions {
     public static let entries: [String: String] = [
         "z": "input of the attention output projection (o_proj), split into head_dim slices per query head",
@@ -51,6 +51,9 @@ public enum CaptureDefinitions {
         "answer_position": "the last prompt token, which predicts the first answer token",
         "label_position": "with --positions labels: the token before each demonstration output's first token",
         "label_token": "first token of the label in the template's output format (leading space included)",
+        "head_label_logits": "final_norm_scale * sum_d final_norm_weight[d] * (z_h @ W_O[l, h])[d] * W_U[label, d]: head h's direct contribution to the label logit through the frozen final-norm scale, without b_O; computed from the fp32 activations",
+        "resid_label_logits": "final_norm_scale * sum_d final_norm_weight[d] * resid[d] * W_U[label, d] for each stored residual stream, with the position's frozen final-norm scale (a logit lens that does not renormalise per layer); the resid_final entry at the answer position is label_logits",
+        "token_text": "the vocabulary entry as text: byte-level pieces decoded to UTF-8, SentencePiece's word marker as a space, special tokens as written; bytes that are not valid UTF-8 as <0xNN>",
         "gold_logprob": "log softmax over the full vocabulary at the answer position, of the gold answer's first token",
         "attention": "softmax probabilities from the answer position to every key, per head (rows sum to 1)",
         "bos": "added only when the model's tokenizer config says so, unless --bos/--no-bos; never doubled",

@@ -90,7 +90,7 @@ struct ByteLevelBPETokenizer: Tokenizer {
         guard let piece = common.piece(id) else { return "" }
         if common.specialIDs.contains(id) { return piece }
         guard let bytes = ByteLevelEncoding.decode(piece) else { return piece }
-        return validUTF8String(bytes) ?? hexByteText(bytes)
+        return readableText(bytes)
     }
 
     func isSpecial(_ id: Int32) -> Bool { common.specialIDs.contains(id) }

@@ -12,15 +12,30 @@ func byteTokenPiece(_ byte: UInt8) -> String {
     "<0x" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2) + ">"
 }
 
-/// Shows bytes that are not text as `<0xNN>`, the way SentencePiece vocabularies spell them.
-func hexByteText<S: Sequence>(_ bytes: S) -> String where S.Element == UInt8 {
-    bytes.map(byteTokenPiece).joined()
-}
-
 extension String {
     func leftPadded(to width: Int) -> String {
         count >= width ? self : String(repeating: "0", count: width - count) + self
     }
+}
+
+/// `bytes` as text, each byte that is not part of a valid UTF-8 sequence written as `<0xNN>`
+/// (a byte-level piece such as " \u{E6}" that holds the first byte of a character is " <0xE6>").
+/// NUL is written `<0x00>` too: C and HDF5 strings end at it.
+func readableText(_ bytes: [UInt8]) -> String {
+    var text = ""
+    var start = 0
+    scan: while start < bytes.count {
+        for length in 1...min(4, bytes.count - start) where bytes[start] != 0 {
+            if let character = validUTF8String(Array(bytes[start..<start + length])) {
+                text += character
+                start += length
+                continue scan
+            }
+        }
+        text += byteTokenPiece(bytes[start])
+        start += 1
+    }
+    return text
 }
 
 /// The text of `bytes` when they are valid UTF-8.

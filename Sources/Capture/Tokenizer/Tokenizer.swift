@@ -13,7 +13,9 @@ public protocol Tokenizer: Sendable {
     /// The ids of `encode(text, addBOS:)`, each with the bytes of `text` it stands for (see `TokenSpan`).
     func encodeWithOffsets(_ text: String, addBOS: Bool) -> [TokenSpan]
     func decode(_ ids: [Int32]) -> String
-    /// The vocabulary entry as text a person can read (byte-level pieces decoded, e.g. " Paris").
+    /// The vocabulary entry as text a person can read: byte-level pieces decoded (" Paris"),
+    /// SentencePiece's "▁" as a space, special tokens as written, and bytes that are not valid
+    /// UTF-8 as `<0xNN>` (byte-fallback tokens, a character's first bytes); "" for unused ids.
     func tokenText(_ id: Int32) -> String
     /// Control, user-defined special or unused tokens (never drawn as "ordinary" random tokens).
     func isSpecial(_ id: Int32) -> Bool

@@ -6,7 +6,7 @@ struct PackCommand: ParsableCommand {
         commandName: "pack",
         abstract: "Writes a compressed copy of a finished dump (chunked, gzip), for sharing.",
         discussion: """
-            Capture never compresses while it streams (chunk indexes that change as they are written do not survive a kill); compress a complete dump with this instead. Readers see the same datasets, values, attributes and named dimensions.
+            Capture never compresses while it streams (chunk indexes that change as they are written do not survive a kill); compress a complete dump with this instead. Readers see the same datasets, values, attributes and named dimensions. A source with a checksum file (DUMP.h5.sha256) is checked against it first; the copy gets its own (OUT.sha256).
 
             Example:
               icl-capture pack out/demo.h5 out/demo.packed.h5 --level 4

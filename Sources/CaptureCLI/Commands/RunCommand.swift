@@ -8,7 +8,7 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Captures ICL prompt sets into one self-describing HDF5 dump.",
         discussion: """
-            Every prompt of every set (task x variant x shots x template) runs through the model once; z of every head, the residual stream, the final-norm scale, label logits and the answer position's attention are written as they are produced. A killed capture leaves a readable file; --resume continues it. The format: icl-capture schema --markdown.
+            Every prompt of every set (task x variant x shots x template) runs through the model once; z of every head, the residual stream, the final-norm scale, label logits with their direct projections per head and per layer, and the answer position's attention are written as they are produced. A killed capture leaves a readable file; --resume continues it. A finished capture also writes DUMP.h5.sha256 (sha256sum -c checks it). The format: icl-capture schema --markdown.
 
             Example:
               icl-capture run --model models/SmolLM2-135M-Instruct.Q4_1.gguf \\
@@ -133,7 +133,7 @@ struct RunCommand: ParsableCommand {
             // Rows already flagged done are intact (the dump is written crash-safe).
             throw InputError(file: error.file, "\(error.problem); \(out) keeps every finished prompt: rerun with --resume to continue")
         }
-        try writer.close()
+        try writer.finish()
         let share = summary.forwardSeconds > 0 ? 100 * summary.writeSeconds / summary.forwardSeconds : 0
         print(String(format: "%@: %d sets, %d probe sets; captured %d prompts (%d tokens): forward %.1f s, writing %.2f s (%.1f%% of forward)",
                      out, plan.sets.count, plan.probes.count, summary.prompts, summary.tokens,

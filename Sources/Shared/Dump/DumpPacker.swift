@@ -4,7 +4,7 @@ import Foundation
 /// smaller file is worth the time. Compression needs chunked datasets whose index changes as they
 /// are written, which is not crash-safe, so capture never compresses while streaming; this is a
 /// separate step on a complete file. The copy has the same groups, datasets, values, attributes
-/// and named dimensions.
+/// and named dimensions, and its own checksum file (`DumpChecksum`).
 public enum DumpPacker {
     /// Chunks stay under about 1 MiB: one prompt's row, split further along leading axes when
     /// a row is bigger (the full attention patterns of probes).
@@ -23,6 +23,8 @@ public enum DumpPacker {
 
     public static func pack(_ source: String, into destination: String, level: Int) throws {
         guard (1...9).contains(level) else { throw InputError(file: nil, "gzip level \(level) is not in 1...9") }
+        // A damaged copy is refused before HDF5 reads it (some damage crashes libhdf5).
+        _ = try DumpChecksum.verify(source)
         let input = try HDF5File.open(source, mode: .readOnly)
         defer { try? input.close() }
         guard (try? input.attribute("format", as: String.self)) == DumpFormat.name else {
@@ -32,6 +34,15 @@ public enum DumpPacker {
         do {
             try copyAttributes(from: input, to: output)
             try copyGroup(input, "/", from: input, to: output, level: level)
+            // The old copy's checksum must not sit beside the new copy, even for a moment.
+            let checksum = DumpChecksum.path(for: destination)
+            if FileManager.default.fileExists(atPath: checksum) {
+                do {
+                    try FileManager.default.removeItem(atPath: checksum)
+                } catch {
+                    throw InputError(file: checksum, "is stale and cannot be removed: \(error.localizedDescription)")
+                }
+            }
             try output.commitName()
             try output.close()
         } catch {
@@ -39,6 +50,7 @@ public enum DumpPacker {
             try? FileManager.default.removeItem(atPath: output.path)
             throw error
         }
+        try DumpChecksum.write(for: destination)
     }
 
     private static func copyAttributes(from source: some HDF5Object, to target: some HDF5Object) throws {

@@ -112,6 +112,7 @@ final class CaptureCrashSafetyTests: XCTestCase {
                 // A run that found no committed dump starts afresh and batches as the reference does.
                 try verify(snapshot, against: reference, previous: previous, origins: &origins,
                            origin: previous == nil ? .fresh : .resumed, statistics: &statistics, context: context)
+                try verifyChecksum(out, complete: doneCount(snapshot) == rowsTotal, context: context)
                 statistics.doneAfterKill.append(doneCount(snapshot))
                 previous = snapshot
                 if doneCount(snapshot) == rowsTotal { break }   // nothing left to interrupt
@@ -127,6 +128,8 @@ final class CaptureCrashSafetyTests: XCTestCase {
                        context: "after the final resume of the chain ending at kill \(kill)")
             XCTAssertEqual(doneCount(completed), rowsTotal, "the resumed dump is not complete")
             assertStaticDatasetsEqual(completed, reference, context: "completed dump")
+            XCTAssertEqual(try DumpChecksum.verify(out), .verified(try SHA256.hexDigest(ofFile: out)),
+                           "the completed dump has no valid checksum file")
         }
         let seconds = { (value: Double) in String(format: "%.2f", value) }
         print("kill -9 x \(statistics.kills) (seed \(seed)): reference run \(seconds(fullRun)) s, \(rowsTotal) rows; "
@@ -137,6 +140,15 @@ final class CaptureCrashSafetyTests: XCTestCase {
         XCTAssertGreaterThan(statistics.doneAfterKill.filter { $0 > 0 && $0 < rowsTotal }.count, kills / 4,
                              "too few kills landed mid-capture to test anything: \(statistics.doneAfterKill)")
         XCTAssertGreaterThan(statistics.noFile, 0, "no kill landed before the layout was committed")
+    }
+
+    /// An interrupted capture leaves no checksum file; one that is there matches the dump, which
+    /// is then complete (the kill landed after the capture had finished writing).
+    private func verifyChecksum(_ dump: String, complete: Bool, context: String) throws {
+        switch try DumpChecksum.verify(dump) {
+        case .absent: break
+        case .verified: XCTAssertTrue(complete, "\(context): an incomplete dump has a checksum file")
+        }
     }
 
     private func groups(of dump: DumpSnapshot) -> [String] {

@@ -88,6 +88,53 @@ final class CaptureResumeShardTests: XCTestCase {
         XCTAssertTrue(outcome.succeeded, "\(outcome)")
         XCTAssertTrue(outcome.standardOutput.contains("captured 0 prompts"), "\(outcome)")
         assertSameDatasets(try DumpSnapshot(path: out), before, "after resuming a complete dump")
+        XCTAssertEqual(try DumpChecksum.verify(out), .verified(try SHA256.hexDigest(ofFile: out)))
+    }
+
+    func testResumeRefusesADumpOfAnotherFormat() throws {
+        let out = scratch.path("dump.h5")
+        try capture([], out: out)
+        let file = try HDF5File.open(out, mode: .readWrite)
+        try file.setAttribute("format_version", "1.0")
+        try file.close()
+        let before = try Data(contentsOf: URL(fileURLWithPath: out))
+        let outcome = try CaptureTool.capture(options + ["--resume"], out: out)
+        XCTAssertTrue(outcome.exited && outcome.status != 0, "\(outcome)")
+        XCTAssertEqual(outcome.errorLines.count, 1, "\(outcome)")
+        XCTAssertTrue(outcome.standardError.contains(out) && outcome.standardError.contains("format 1.0"), "\(outcome)")
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out)), before, "the refused dump was changed")
+    }
+
+    /// A checksum file only ever describes a dump whose every row is done: a resume removes the
+    /// old one before it writes a row, and writes a new one when the dump is complete again.
+    func testResumeReplacesTheChecksumOnlyWhenTheDumpIsCompleteAgain() throws {
+        let out = scratch.path("dump.h5")
+        let configuration = TinyCapture.configuration()
+        try TinyCapture.write(to: out, configuration: configuration)
+        let complete = try SHA256.hexDigest(ofFile: out)
+        XCTAssertEqual(try DumpChecksum.verify(out), .verified(complete))
+        // As if the capture had been killed before the last rows of a set were flagged done.
+        let set = "sets/antonym.clean.k2.qa"
+        let file = try HDF5File.open(out, mode: .readWrite)
+        try file.openDataset(set + "/done").write([UInt8]([1, 1, 0, 0]))
+        try file.close()
+        let model = try LoadedModels.model(CaptureTool.tinyModel)
+        let plan = try CapturePlan(configuration: configuration, tasksDirectory: URL(fileURLWithPath: CaptureTool.tasksDirectory),
+                                   model: model, shard: .whole)
+
+        var (writer, done) = try DumpWriter.resume(path: out, plan: plan, configuration: configuration, shard: .whole)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: DumpChecksum.path(for: out)), "the stale checksum survived the resume")
+        XCTAssertEqual(done["antonym.clean.k2.qa"], [true, true, false, false])
+        XCTAssertFalse(try writer.finish(), "finish wrote a checksum for an incomplete dump")
+        XCTAssertEqual(try DumpChecksum.verify(out), .absent)
+
+        (writer, done) = try DumpWriter.resume(path: out, plan: plan, configuration: configuration, shard: .whole)
+        let summary = try CaptureRunner(model: model, plan: plan, writer: writer, configuration: configuration).run(done: done, progress: nil)
+        XCTAssertEqual(summary.prompts, 2)
+        XCTAssertTrue(try writer.finish())
+        XCTAssertEqual(try DumpChecksum.verify(out), .verified(try SHA256.hexDigest(ofFile: out)))
+        let check = try CaptureTool.sha256sumCheck(out)
+        XCTAssertEqual(check.status, 0, check.output)
     }
 
     // MARK: Shards

@@ -91,6 +91,21 @@ enum CaptureTool {
     static func runArguments(_ options: [String], out: String, model: String = tinyModel) -> [String] {
         ["run", "--model", model, "--tasks-dir", tasksDirectory, "--out", out] + options
     }
+
+    /// `sha256sum -c DUMP.sha256` in the dump's folder, as a collaborator checks a copy.
+    static func sha256sumCheck(_ dump: String) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["sha256sum", "-c", (DumpChecksum.path(for: dump) as NSString).lastPathComponent]
+        process.currentDirectoryURL = URL(fileURLWithPath: dump).deletingLastPathComponent()
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+    }
 }
 
 /// A scratch folder removed when the test case ends.
@@ -200,8 +215,8 @@ struct DumpSnapshot {
 }
 
 /// Datasets of a prompt set that hold one row per prompt and are written by the forward pass.
-let capturedSetDatasets = ["z", "resid", "final_norm_scale", "label_logits", "gold_logprob", "argmax",
-                           "top_ids", "top_logits", "attention", "done"]
+let capturedSetDatasets = ["z", "resid", "final_norm_scale", "label_logits", "head_label_logits", "resid_label_logits",
+                           "gold_logprob", "argmax", "top_ids", "top_logits", "attention", "done"]
 
 /// The models the tests load, once per process (loading is cheap, but tokenizers are used a lot).
 enum LoadedModels {

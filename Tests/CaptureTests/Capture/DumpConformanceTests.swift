@@ -458,6 +458,115 @@ final class DumpConformanceTests: XCTestCase {
         print("stored rows vs single-prompt forward passes: worst relative difference \(worst)")
     }
 
+    // MARK: Label projections (format 1.1)
+
+    /// head_label_logits[p, c, l, h, y] = s[p, c] * sum_d gamma[d] * (z[p, c, l, h] @ W_O[l, h])[d] * W_U[y, d]
+    /// and resid_label_logits[p, c, r, y] = s[p, c] * sum_d gamma[d] * resid[p, c, r, d] * W_U[y, d],
+    /// recomputed here in float64 with plain loops from the dump's own z, resid, W_O, scale,
+    /// gamma and unembedding rows.
+    func testLabelProjectionsEqualAPlainRecomputeFromTheStoredValues() throws {
+        let config = model.config
+        let l = config.layerCount, h = config.headCount, e = config.headDim, d = config.hiddenSize
+        let ids = try dump.dataset("/model/unembed_ids").ints(), unembed = try dump.dataset("/model/unembed").numbers
+        let gamma = try dump.dataset("/model/final_norm_weight").numbers, wO = try dump.dataset("/model/W_O").numbers
+        var worstHead = 0.0, worstResid = 0.0, compared = 0
+        for name in Self.expectedSets {
+            let group = "/sets/" + name
+            let rows = try dump.dataset(group + "/label_ids").ints().map { id in try XCTUnwrap(ids.firstIndex(of: id), "label \(id)") }
+            let y = rows.count
+            let z = try dump.dataset(group + "/z").numbers, resid = try dump.dataset(group + "/resid").numbers
+            let scales = try dump.dataset(group + "/final_norm_scale").numbers
+            let heads = try dump.dataset(group + "/head_label_logits"), streams = try dump.dataset(group + "/resid_label_logits")
+            let c = try dump.dataset(group + "/positions").shape[1]
+            XCTAssertEqual(heads.shape, [Self.prompts, c, l, h, y], name)
+            XCTAssertEqual(streams.shape, [Self.prompts, c, l + 1, y], name)
+            XCTAssertEqual(heads.type, .float32, name)
+            XCTAssertEqual(streams.type, .float32, name)
+            for row in 0..<(Self.prompts * c) {
+                let scale = scales[row]
+                var expectedHeads: [Double] = [], expectedStreams: [Double] = []
+                for layer in 0..<l {
+                    for head in 0..<h {
+                        var write = [Double](repeating: 0, count: d)   // z_h @ W_O[l, h]: [D]
+                        for k in 0..<e {
+                            let zk = z[((row * l + layer) * h + head) * e + k], from = ((layer * h + head) * e + k) * d
+                            for j in 0..<d { write[j] += zk * wO[from + j] }
+                        }
+                        for label in rows {
+                            var sum = 0.0
+                            for j in 0..<d { sum += gamma[j] * write[j] * unembed[label * d + j] }
+                            expectedHeads.append(scale * sum)
+                        }
+                    }
+                }
+                for stream in 0...l {
+                    for label in rows {
+                        var sum = 0.0
+                        for j in 0..<d { sum += gamma[j] * resid[(row * (l + 1) + stream) * d + j] * unembed[label * d + j] }
+                        expectedStreams.append(scale * sum)
+                    }
+                }
+                let storedHeads = heads.numbers[(row * l * h * y)..<((row + 1) * l * h * y)]
+                let storedStreams = streams.numbers[(row * (l + 1) * y)..<((row + 1) * (l + 1) * y)]
+                let headDifference = relativeDifference(storedHeads, expectedHeads[...])
+                let residDifference = relativeDifference(storedStreams, expectedStreams[...])
+                worstHead = max(worstHead, headDifference)
+                worstResid = max(worstResid, residDifference)
+                XCTAssertLessThan(headDifference, 1e-5, "\(name) row \(row): head_label_logits (\(firstDifference(storedHeads, expectedHeads[...])))")
+                XCTAssertLessThan(residDifference, 1e-5, "\(name) row \(row): resid_label_logits (\(firstDifference(storedStreams, expectedStreams[...])))")
+                compared += 1
+            }
+        }
+        XCTAssertGreaterThan(compared, Self.prompts * Self.expectedSets.count, "label positions were not compared")
+        print("label projections vs a float64 recompute: worst relative difference head \(worstHead), resid \(worstResid)")
+    }
+
+    /// The resid_final entry at the answer position is the model's own label logit.
+    func testLastResidualProjectionAtTheAnswerIsTheLabelLogits() throws {
+        let l = model.config.layerCount
+        var worst = 0.0
+        for name in Self.expectedSets {
+            let group = "/sets/" + name
+            let streams = try dump.dataset(group + "/resid_label_logits"), labelLogits = try dump.dataset(group + "/label_logits")
+            let c = streams.shape[1], y = streams.shape[3]
+            for p in 0..<Self.prompts {
+                let last = streams.numbers[(((p * c) * (l + 1)) + l) * y..<(((p * c) * (l + 1)) + l + 1) * y]
+                let difference = relativeDifference(last, labelLogits.row(p))
+                worst = max(worst, difference)
+                XCTAssertLessThan(difference, 1e-5, "\(name) prompt \(p): \(firstDifference(last, labelLogits.row(p)))")
+            }
+        }
+        print("resid_label_logits[..., L, :] at the answer vs label_logits: worst relative difference \(worst)")
+    }
+
+    /// Every id has its text; byte tokens of a character the tiny vocabulary does not merge
+    /// show as the character's UTF-8 bytes.
+    func testTokenTextHoldsEveryVocabularyEntry() throws {
+        let tokenizer = model.tokenizer, v = model.config.vocabularySize
+        let texts = try dump.dataset("/model/token_text")
+        XCTAssertEqual(texts.shape, [v])
+        XCTAssertEqual(texts.type, .variableLengthString)
+        XCTAssertEqual(texts.strings, (0..<Int32(v)).map(tokenizer.tokenText))
+        let hot = tokenizer.encode(" hot", addBOS: false)
+        XCTAssertEqual(hot.map { texts.strings[Int($0)] }.joined(), " hot")
+        XCTAssertEqual(texts.strings[Int(try XCTUnwrap(tokenizer.bosTokenID))], "<|begin_of_text|>")
+        let emoji = "\u{1F600}"
+        let pieces = tokenizer.encode(emoji, addBOS: false)
+        XCTAssertEqual(pieces.count, 4, "the tiny vocabulary no longer splits \(emoji) into bytes: pick another character")
+        XCTAssertEqual(pieces.map { texts.strings[Int($0)] }, emoji.utf8.map { String(format: "<0x%02X>", $0) })
+        XCTAssertTrue(pieces.allSatisfy { tokenizer.decode([$0]) == "\u{FFFD}" }, "the bytes alone are not text")
+    }
+
+    // MARK: The checksum file
+
+    func testAFinishedCaptureHasAChecksumFileThatSha256sumAccepts() throws {
+        let path = Self.captured!.path
+        XCTAssertEqual(try DumpChecksum.verify(path), .verified(try SHA256.hexDigest(ofFile: path)))
+        let check = try CaptureTool.sha256sumCheck(path)
+        XCTAssertEqual(check.status, 0, check.output)
+        XCTAssertTrue(check.output.contains("dump.h5: OK"), check.output)
+    }
+
     // MARK: The model group
 
     func testModelGroupHoldsTheModelsWeights() throws {

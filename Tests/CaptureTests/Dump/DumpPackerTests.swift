@@ -57,7 +57,27 @@ final class DumpPackerTests: XCTestCase {
             XCTAssertEqual(try original.attributeNames(), try packed.attributeNames())
             XCTAssertEqual(try packed.attribute("capture_config", as: String.self),
                            try original.attribute("capture_config", as: String.self))
+            XCTAssertEqual(try DumpChecksum.verify(packedPath), .verified(try SHA256.hexDigest(ofFile: packedPath)))
+            let check = try CaptureTool.sha256sumCheck(packedPath)
+            XCTAssertEqual(check.status, 0, check.output)
+            XCTAssertTrue(check.output.contains("packed-\(dtype).h5: OK"), check.output)
         }
+    }
+
+    func testADamagedSourceIsRefusedBeforeHDF5ReadsIt() throws {
+        let source = try capture(dtype: .f32)
+        let damaged = directory.appendingPathComponent("damaged.h5").path
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: source))
+        bytes[bytes.count / 2] ^= 0x10
+        try bytes.write(to: URL(fileURLWithPath: damaged))
+        try FileManager.default.copyItem(atPath: DumpChecksum.path(for: source), toPath: DumpChecksum.path(for: damaged))
+        let packed = directory.appendingPathComponent("packed.h5").path
+        XCTAssertThrowsError(try DumpPacker.pack(damaged, into: packed, level: 4)) { error in
+            XCTAssertEqual((error as? InputError)?.file, damaged)
+            XCTAssertTrue((error as? InputError)?.problem.contains("checksum") ?? false, "\(error)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: packed))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: DumpChecksum.path(for: packed)))
     }
 
     func testPackingSomethingElseIsRefused() throws {

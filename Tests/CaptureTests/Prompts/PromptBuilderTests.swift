@@ -118,7 +118,8 @@ private struct PinnedCase {
     let gold: [String]
 }
 
-/// Computed by an independent Python implementation of the derivation in tasks/README.md.
+/// Printed by reference/make_prompt_pins.py, an independent Python implementation of the
+/// derivation in tasks/README.md, for the toy tasks of PromptTestTasks.
 private let pinnedCases = [
     PinnedCase(open: true, variant: .clean,
                texts: ["Q: in35\nA: out35\n\nQ: é24ß\nA: out24\n\nQ: in2\nA: out2\n\nQ: in11\nA:",

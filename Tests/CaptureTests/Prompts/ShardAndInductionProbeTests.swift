@@ -43,7 +43,7 @@ final class ShardAndInductionProbeTests: XCTestCase {
     }
 
     func testInductionSequencesArePinned() throws {
-        // From an independent Python implementation of the derivation in tasks/README.md.
+        // Printed by reference/make_prompt_pins.py, an independent Python implementation of tasks/README.md.
         let probe = InductionProbe(vocabularySize: 100, sequenceCount: 2, repeatLength: 5, seed: 1)
         XCTAssertEqual(try probe.sequences { $0 < 3 },
                        [[61, 11, 31, 47, 33, 61, 11, 31, 47, 33], [10, 84, 41, 40, 93, 10, 84, 41, 40, 93]])

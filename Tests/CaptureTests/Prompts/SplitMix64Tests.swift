@@ -3,11 +3,12 @@ import XCTest
 import Shared
 
 /// The generator behind every prompt: pinned to its published outputs so prompts do not
-/// change across machines or Swift versions. (Named with its module: the engine tests have a
-/// SplitMix64 of their own.)
+/// change across machines or Swift versions. Every pinned value is printed by
+/// reference/make_prompt_pins.py, an independent Python implementation of tasks/README.md.
+/// (Named with its module: the engine tests have a SplitMix64 of their own.)
 final class SplitMix64Tests: XCTestCase {
     func testMatchesTheReferenceImplementation() {
-        // Outputs of Vigna's splitmix64.c seeded with 1234567.
+        // Outputs of Vigna's splitmix64.c seeded with 1234567 (also Rosetta Code's test vector).
         var rng = SplitMix64(seed: 1_234_567)
         XCTAssertEqual((0..<5).map { _ in rng.next() },
                        [6_457_827_717_110_365_317, 3_203_168_211_198_807_973, 9_817_491_932_198_370_423,
@@ -42,7 +43,7 @@ final class SplitMix64Tests: XCTestCase {
         var values = Array(0..<10)
         rng.shuffle(&values)
         XCTAssertEqual(values.sorted(), Array(0..<10))
-        XCTAssertEqual(values, [3, 6, 0, 4, 5, 1, 2, 9, 7, 8])  // from an independent Python implementation
+        XCTAssertEqual(values, [3, 6, 0, 4, 5, 1, 2, 9, 7, 8])  // reference/make_prompt_pins.py
     }
 
     func testSampleIsDistinctAndLongerSamplesExtendShorterOnes() {
@@ -50,7 +51,7 @@ final class SplitMix64Tests: XCTestCase {
         var long = SplitMix64(seed: 11)
         let five = short.sample(5, from: 30)
         let twelve = long.sample(12, from: 30)
-        XCTAssertEqual(twelve, [3, 11, 23, 29, 28, 12, 18, 17, 14, 13, 8, 22])  // independent Python implementation
+        XCTAssertEqual(twelve, [3, 11, 23, 29, 28, 12, 18, 17, 14, 13, 8, 22])  // reference/make_prompt_pins.py
         XCTAssertEqual(Array(twelve.prefix(5)), five)
         XCTAssertEqual(Set(twelve).count, 12)
         XCTAssertTrue(twelve.allSatisfy { (0..<30).contains($0) })

@@ -1,0 +1,95 @@
+import Shared
+
+// Legend: R = prompts in a batch, C = captured positions, L = layers, H = heads, E = head_dim,
+// D = d_model, Y = labels of the set.
+
+/// The direct projections of a set's label logits (format 1.1's head_label_logits and
+/// resid_label_logits): a component c's contribution to label y through the frozen final-norm
+/// scale s is s * (gamma ⊙ c) · W_U[y]. The label side is fixed per set, so it is folded into
+/// the weights once: per batch each head then costs one [R·C, E] x [E, Y] product, and the
+/// residual streams one [R·C·(L+1), D] x [D, Y] product.
+struct LabelProjection {
+    let labelCount: Int
+    private let layerCount: Int, headCount: Int, headDim: Int, modelWidth: Int
+    /// gamma ⊙ W_U[label]: [Y, D]
+    private let labelDirections: [Float]
+    /// Per layer, labelDirections · o_proj.weight: [L, Y, H·E]; columns h·E..<(h+1)·E of layer
+    /// l hold (W_O[l, h] · diag(gamma) · W_label^T)^T.
+    private let headDirections: [Float]
+
+    init(weights: ModelWeights, config: ModelConfig, labelIDs: [Int32]) {
+        let y = labelIDs.count, d = config.hiddenSize, width = config.attentionWidth
+        labelCount = y
+        layerCount = config.layerCount
+        headCount = config.headCount
+        headDim = config.headDim
+        modelWidth = d
+        var directions = [Float](repeating: 0, count: y * d)
+        for (row, id) in labelIDs.enumerated() {
+            for k in 0..<d { directions[row * d + k] = weights.finalNorm[k] * weights.unembedding[Int(id) * d + k] }
+        }
+        labelDirections = directions
+        var heads = [Float](repeating: 0, count: config.layerCount * y * width)
+        if y > 0 {
+            directions.withUnsafeBufferPointer { a in
+                heads.withUnsafeMutableBufferPointer { c in
+                    for (l, layer) in weights.layers.enumerated() {
+                        // o_proj.weight: [D, H·E], so (gamma ⊙ W_label) · o_proj.weight is [Y, H·E].
+                        BLAS.matmul(a.baseAddress!, lda: d, layer.output.pointer, ldb: width,
+                                    c.baseAddress! + l * y * width, ldc: width, m: y, n: width, k: d)
+                    }
+                }
+            }
+        }
+        headDirections = heads
+    }
+
+    /// head_label_logits of a batch: [R, C, L, H, Y] from z [R, C, L, H, E] and the scales [R, C].
+    func headLogits(z: [Float], scales: [Float]) -> [Float] {
+        let rows = scales.count, y = labelCount, e = headDim, width = headCount * headDim
+        let perRow = layerCount * headCount
+        var result = [Float](repeating: 0, count: rows * perRow * y)
+        guard rows > 0, y > 0 else { return result }
+        z.withUnsafeBufferPointer { a in
+            headDirections.withUnsafeBufferPointer { b in
+                result.withUnsafeMutableBufferPointer { c in
+                    for l in 0..<layerCount {
+                        for h in 0..<headCount {
+                            let head = l * headCount + h
+                            BLAS.matmulTransposedB(a.baseAddress! + head * e, lda: perRow * e,
+                                                   b.baseAddress! + l * y * width + h * e, ldb: width,
+                                                   c.baseAddress! + head * y, ldc: perRow * y,
+                                                   m: rows, n: y, k: e)
+                        }
+                    }
+                }
+            }
+        }
+        scaleRows(&result, by: scales, width: perRow * y)
+        return result
+    }
+
+    /// resid_label_logits of a batch: [R, C, L + 1, Y] from resid [R, C, L + 1, D] and the scales [R, C].
+    func residLogits(resid: [Float], scales: [Float]) -> [Float] {
+        let rows = scales.count, y = labelCount, streams = layerCount + 1
+        var result = [Float](repeating: 0, count: rows * streams * y)
+        guard rows > 0, y > 0 else { return result }
+        resid.withUnsafeBufferPointer { a in
+            labelDirections.withUnsafeBufferPointer { b in
+                result.withUnsafeMutableBufferPointer { c in
+                    BLAS.matmulTransposedB(a.baseAddress!, lda: modelWidth, b.baseAddress!, ldb: modelWidth,
+                                           c.baseAddress!, ldc: y, m: rows * streams, n: y, k: modelWidth)
+                }
+            }
+        }
+        scaleRows(&result, by: scales, width: streams * y)
+        return result
+    }
+
+    /// Multiplies each (prompt, position) block of `width` values by its final-norm scale.
+    private func scaleRows(_ values: inout [Float], by scales: [Float], width: Int) {
+        for (row, scale) in scales.enumerated() {
+            for i in row * width..<(row + 1) * width { values[i] *= scale }
+        }
+    }
+}
