@@ -37,6 +37,7 @@ let package = Package(
 
         // Speed and memory benchmarks (release builds only): see benchmarks/README.md.
         .executableTarget(name: "EngineBenchmark", dependencies: ["Capture", "Shared"], path: "benchmarks/EngineBenchmark"),
+        .executableTarget(name: "DumpGenerator", dependencies: ["TestSupport", "Capture", "Shared"], path: "benchmarks/DumpGenerator"),
 
         .target(name: "TestSupport", dependencies: ["Shared", "Capture"], path: "Tests/TestSupport"),
         .testTarget(name: "SharedTests", dependencies: ["Shared", "TestSupport"]),
