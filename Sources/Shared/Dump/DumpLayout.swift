@@ -135,7 +135,7 @@ public enum DumpLayout {
             DumpDataset("unembed_ids", ["unembed_row"], .int32, "token ids of the stored W_U rows: every label and gold token (all of V with --full-unembed)"),
             DumpDataset("unembed", ["unembed_row", "d_model"], .float32, "W_U rows: logit of token t = (final_norm_scale * final_norm_weight * resid_final) . unembed[row of t]"),
             DumpDataset("token_text", ["vocabulary"], .string,
-                        "every vocabulary entry's text as the tokenizer decodes it alone; bytes that are not valid UTF-8 written as <0xNN>",
+                        "each token id's text: byte-level pieces decoded, SentencePiece's word marker as a space, special tokens as written, bytes that are not valid UTF-8 (and NUL) as <0xNN>; \"\" for ids the tokenizer does not use",
                         since: "1.1"),
         ])
 
