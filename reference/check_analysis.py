@@ -17,9 +17,9 @@ their own, and a mean of per-prompt values that cancel (a TL score of 0.001 aver
 Integer columns (counts) must match exactly; NaN (an empty cell) matches only NaN.
 Top sets are compared as sets of heads; a difference is accepted only where the heads swapped in
 and out have reference scores equal to the boundary score within --rtol (a tie), and then that
-head set's ablation rows are not compared. When DIR/summary.json lists further head sets per set
-(sets.{set}.{name} = [[layer, head], ...]), the reference ablates them too and compares the rows
-of the same head_set name. Prints the largest difference per column; exit status 1, naming the
+head set's ablation rows are not compared. The further head sets the report ablated (its random
+sets, top induction set and head-set files, listed in DIR/summary.json) are ablated by the
+reference too, and the rows of the same head_set name compared. Prints the largest difference per column; exit status 1, naming the
 first column over tolerance, when one is.
 
 usage: check_analysis.py DUMP [DUMP ...] --swift-report DIR [--rtol 1e-5] [--subspace raw|folded|centred]
@@ -71,22 +71,37 @@ def reference_value(value):
 
 
 def extra_head_sets(report_dir):
-    """Head sets listed in summary.json besides the top sets: {set: [(name, [(layer, head), ...])]}."""
+    """Head sets the report ablated besides the top sets, from its summary.json:
+    {set: [(name, [(layer, head), ...])]}: each set's random sets, and each dump's top induction
+    set and head-set files (ablated in every set)."""
     path = os.path.join(report_dir, "summary.json")
     if not os.path.exists(path):
         return {}
     try:
         with open(path) as f:
-            sets = json.load(f).get("sets", {})
+            dumps = json.load(f).get("dumps", [])
     except (OSError, ValueError) as error:
         raise reference.InputError(path, f"not JSON ({error})")
+
+    def heads_of(value):
+        if isinstance(value, list) and value and all(
+                isinstance(lh, list) and len(lh) == 2 and all(isinstance(x, int) for x in lh) for lh in value):
+            return [tuple(lh) for lh in value]
+        return None
+
     extra = {}
-    for set_name, entries in sets.items() if isinstance(sets, dict) else []:
-        for name, heads in entries.items() if isinstance(entries, dict) else []:
-            if name in TOP_SETS or not isinstance(heads, list) or not heads:
-                continue
-            if all(isinstance(lh, list) and len(lh) == 2 and all(isinstance(x, int) for x in lh) for lh in heads):
-                extra.setdefault(set_name, []).append((name, [tuple(lh) for lh in heads]))
+    for dump in dumps if isinstance(dumps, list) else []:
+        shared = []
+        if heads_of(dump.get("topInduction")):
+            shared.append(("top_induction", heads_of(dump["topInduction"])))
+        for name, heads in (dump.get("headSetFiles") or {}).items():
+            if heads_of(heads):
+                shared.append((name, heads_of(heads)))
+        for set_name, entry in (dump.get("sets") or {}).items():
+            extra.setdefault(set_name, []).extend(shared)
+            for name, heads in (entry.get("randomSets") or {}).items():
+                if heads_of(heads):
+                    extra[set_name].append((name, heads_of(heads)))
     return extra
 
 

@@ -64,7 +64,7 @@ final class ShardedDumpTests: XCTestCase {
         }
         XCTAssertTrue(refusal([path("a.h5"), path("other-model.h5")])?.problem.contains("another model") == true)
         XCTAssertTrue(refusal([path("a.h5"), path("other-seed.h5")])?.problem.contains("other options") == true)
-        XCTAssertTrue(refusal([path("a.h5"), path("a.h5")])?.problem.contains("holds shard 0/2") == true)
+        XCTAssertTrue(refusal([path("a.h5"), path("a.h5")])?.problem.contains("is given twice") == true)
     }
 
     func testForeignAndBrokenFilesAreRefusedNamingTheFile() throws {

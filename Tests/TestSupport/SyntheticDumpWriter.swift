@@ -146,6 +146,8 @@ final class SyntheticDumpWriter {
             "final_norm_weight": { try $0.write(model.finalNormWeight) },
             "unembed_ids": { try $0.write(ids) },
             "unembed": { try $0.write(model.unembedding(rows: ids)) },
+            // Token texts a reader can tell apart and trace back to their ids.
+            "token_text": { try $0.writeStrings((0..<m.vocabulary).map { " t\($0)" }) },
         ]
         if let bias = model.bO { values["b_O"] = { try $0.write(bias) } }
         let sizes = rootSizes.merging(["unembed_row": ids.count, "vocabulary": m.vocabulary]) { $1 }

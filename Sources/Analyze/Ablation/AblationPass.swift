@@ -4,7 +4,7 @@ import Shared
 // Legend: n = prompts of a chunk, L = layers, H = heads, E = d_head, D = d_model, Y = distinct
 // labels, V = vocabulary, S = heads of one head set.
 
-/// Direct-effect estimate of ablating one head set at the answer position (docs/methods.md §9):
+/// Direct-effect estimate of ablating one head set at the answer position (docs/methods.md §5):
 /// means over the set's done prompts.
 public struct AblationEstimate: Sendable, Codable {
     public let headSet: String
@@ -23,7 +23,7 @@ public struct AblationEstimate: Sendable, Codable {
 }
 
 /// How much of each layer's change in alignment and logit difference a head set's heads in
-/// that layer make (docs/methods.md §8). [L] each.
+/// that layer make (docs/methods.md §9). [L] each.
 public struct GeometryContribution: Sendable {
     public let headSet: String
     public let alignment: [Double]
@@ -35,7 +35,7 @@ public struct GeometryContribution: Sendable {
 /// removes X from resid_final, mean ablation replaces it by the leave-one-out mean, and the
 /// final norm is recomputed exactly from the changed stream.
 enum AblationPass {
-    static let chunkPrompts = 16
+    static let chunkPrompts = HeadScorePass.chunkPrompts
 
     static func run(dump: ShardedDump, weights w: DumpWeights, scores: SetScores, headSets: [HeadSet],
                     geometrySets: [HeadSet], progress: ((Int) -> Void)? = nil) throws
@@ -163,7 +163,7 @@ enum AblationPass {
                 let final = Array(resid[(i * (l + 1) + l) * d ..< (i * (l + 1) + l + 1) * d])
                 accumulate(final, slot: slot, into: headSets.count * 2)
             }
-            let pFloat = Float(p)
+            let promptTotal = Double(p)
             for (s, set) in headSets.enumerated() {
                 let width = set.heads.count * e
                 var gathered = [Float](repeating: 0, count: count * width)   // [n, S*E]
@@ -184,7 +184,7 @@ enum AblationPass {
                         zeroed[j] = resid[base + j] - x
                         // a'_h = (sum_all - a_h,p) / (P - 1) for each head: sum over S of (a - a') =
                         // X * P/(P-1) - sum_S / (P-1).
-                        meaned[j] = resid[base + j] - (x * pFloat / (pFloat - 1) - Float(sums[s][j]) / (pFloat - 1))
+                        meaned[j] = Float(Double(resid[base + j]) - (Double(x) * promptTotal / (promptTotal - 1) - sums[s][j] / (promptTotal - 1)))
                     }
                     accumulate(zeroed, slot: slot, into: s * 2)
                     accumulate(meaned, slot: slot, into: s * 2 + 1)

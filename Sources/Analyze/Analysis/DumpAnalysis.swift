@@ -26,7 +26,7 @@ public struct DumpAnalysis: Sendable {
         let k = Ranking.topCount(fraction: options.topFraction, of: n)
         induction = try dump.probeNames.first.map { try InductionScores.compute(dump: dump, probe: $0) }
         topInduction = induction.map { scores in
-            HeadSet(name: "top_induction", kind: .named, heads: Ranking.topIndices(scores.stripe, count: k).map { Self.head($0, weights.heads) })
+            HeadSet(name: "top_induction", kind: .named, heads: Ranking.topIndices(scores.stripe, count: k).map { HeadID(index: $0, heads: weights.heads) })
         }
         fileSets = try options.headSetFiles.map { try HeadSet.load(path: $0, layers: weights.layers, heads: weights.heads) }
         var sets: [SetAnalysis] = []
@@ -40,8 +40,8 @@ public struct DumpAnalysis: Sendable {
                 progress?.advance(by: 0, tokens: 0, label: "\(name): scores \(done)/\(rows.count)")
             }
             let tr = scores.meanTR, tl = scores.meanTL
-            let topTR = HeadSet(name: "top_tr", kind: .named, heads: Ranking.topIndices(tr, count: k).map { Self.head($0, weights.heads) })
-            let topTL = HeadSet(name: "top_tl", kind: .named, heads: Ranking.topIndices(tl, count: k).map { Self.head($0, weights.heads) })
+            let topTR = HeadSet(name: "top_tr", kind: .named, heads: Ranking.topIndices(tr, count: k).filter { !tr[$0].isNaN }.map { HeadID(index: $0, heads: weights.heads) })
+            let topTL = HeadSet(name: "top_tl", kind: .named, heads: Ranking.topIndices(tl, count: k).filter { !tl[$0].isNaN }.map { HeadID(index: $0, heads: weights.heads) })
             let setSeed = SplitMix64.derive(options.seed, SplitMix64.fnv1a(name))
             let trBootstrap = HeadBootstrap(scores: scores.tr.map(Double.init), prompts: rows.count, heads: n,
                                             replicates: options.bootstrapReplicates, seed: setSeed, topCount: k)
@@ -63,6 +63,4 @@ public struct DumpAnalysis: Sendable {
         }
         self.sets = sets
     }
-
-    static func head(_ index: Int, _ heads: Int) -> HeadID { HeadID(layer: index / heads, head: index % heads) }
 }

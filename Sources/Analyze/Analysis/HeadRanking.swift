@@ -49,7 +49,7 @@ public struct HeadRanking: Sendable, Encodable {
         fraction = options.topFraction
         subspace = options.subspace.rawValue
         self.dump = dump.files.map(\.path)
-        heads = top.map { DumpAnalysis.head($0, weights.heads) }
+        heads = top.map { HeadID(index: $0, heads: weights.heads) }
         self.values = top.map { values[$0] }
     }
 }

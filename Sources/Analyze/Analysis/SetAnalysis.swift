@@ -1,7 +1,7 @@
 import Foundation
 import Shared
 
-/// Behaviour of the model on one set (docs/methods.md §10): the stored predictions' accuracy,
+/// Behaviour of the model on one set (docs/methods.md §8): the stored predictions' accuracy,
 /// label-set ratio, label-restricted accuracy and gold probability, each with a 95% interval.
 public struct SetBehaviour: Sendable, Codable {
     public struct Measure: Sendable, Codable {

@@ -1,7 +1,7 @@
 import Foundation
 import Shared
 
-/// The fidelity self-check of `icl-analyze check` (docs/methods.md §12): each step either
+/// The fidelity self-check of `icl-analyze check` (docs/methods.md §13): each step either
 /// passes with a line saying what it measured or throws naming the first failure.
 public enum DumpCheck {
     public struct Failure: Error, CustomStringConvertible {

@@ -1,7 +1,7 @@
 import Foundation
 import Shared
 
-/// Per-head score vectors and how they relate (docs/methods.md §11): within a set, across
+/// Per-head score vectors and how they relate (docs/methods.md §12): within a set, across
 /// tasks, between clean and corrupted variants, along the layers (geometry), and across models
 /// by depth.
 enum ReportCorrelations {

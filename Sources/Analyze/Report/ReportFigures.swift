@@ -72,7 +72,7 @@ enum ReportFigures {
                          caption: "Each head's direct contribution to the gold label's logit through the frozen final-norm scale, mean over prompts.")
                 let tr = s.meanTR, tl = s.meanTL
                 let points = (0..<s.headCount).map { j -> ScatterPlot.Point in
-                    let id = DumpAnalysis.head(j, h)
+                    let id = HeadID(index: j, heads: h)
                     let group = set.topTR.heads.contains(id) ? (set.topTL.heads.contains(id) ? "both" : "top TR")
                         : (set.topTL.heads.contains(id) ? "top TL" : "other")
                     return ScatterPlot.Point(x: tr[j], y: tl[j], group: group, label: group == "other" ? nil : id.description)
@@ -139,8 +139,12 @@ enum ReportFigures {
         var sections: [HTMLReport.Section] = []
         var order: [String] = []
         for (section, _) in figures.figures where !order.contains(section) { order.append(section) }
-        let setsTable = tables.first { $0.0 == "sets.csv" }!.1
-        sections.append(HTMLReport.Section(heading: "Prompt sets", tables: [HTMLReport.Table(caption: "Behaviour per set (sets.csv)", table: setsTable, csvFile: "sets.csv")]))
+        let setTables = tables.filter { ["sets.csv", "variants.csv"].contains($0.0) }.map { name, table in
+            HTMLReport.Table(caption: name == "sets.csv" ? "Behaviour per set with 95% intervals (sets.csv)"
+                                                         : "Each task's prompt variants side by side (variants.csv)",
+                             table: table, maxRows: 40, csvFile: name)
+        }
+        sections.append(HTMLReport.Section(heading: "Prompt sets", tables: setTables))
         for section in order {
             sections.append(HTMLReport.Section(heading: section, figures: figures.figures.filter { $0.section == section }.map(\.figure)))
         }

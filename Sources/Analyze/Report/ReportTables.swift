@@ -21,7 +21,7 @@ enum ReportTables {
                 let attention = s.meanAttention, undefined = s.undefinedTL
                 let topTR = Set(set.topTR.heads), topTL = Set(set.topTL.heads)
                 for j in 0..<n {
-                    let id = DumpAnalysis.head(j, analysis.heads)
+                    let id = HeadID(index: j, heads: analysis.heads)
                     var row: [CSVValue] = [.text(set.info.name), .text(set.info.task), .text(set.info.variant), .int(set.info.shots),
                                            .int(id.layer), .int(id.head), .number(tr[j]), .number(tl[j]), .int(undefined[j]),
                                            .number(gold[j]), .number(margin[j])]
@@ -63,6 +63,38 @@ enum ReportTables {
                             + measure(b.accuracy) + measure(b.labelSetRatio) + measure(b.labelAccuracy)
                             + measure(b.meanGoldProbability)
                             + [.number(b.meanGoldLogprob), .number(Double(set.scores.componentError)), .text(analysis.dump.displayName)])
+            }
+        }
+        return CSVTable(header: header, rows: rows)
+    }
+
+    static let variants = ["clean", "shuffled_labels", "random_labels", "abstract_labels", "zero_shot"]
+
+    /// variants.csv: one row per task and template, each variant's behaviour side by side
+    /// (zero-shot sets pair with every shot count).
+    static func variants(_ analyses: [DumpAnalysis]) -> CSVTable {
+        var header = ["task", "template", "shots"]
+        for variant in variants { header += ["\(variant)_accuracy", "\(variant)_label_accuracy", "\(variant)_label_set_ratio"] }
+        header.append("dump")
+        var rows: [[CSVValue]] = []
+        for analysis in analyses {
+            var keys: [(String, String, Int)] = []
+            for set in analysis.sets where set.info.variant != "zero_shot" {
+                let key = (set.info.task, set.info.template, set.info.shots)
+                if !keys.contains(where: { $0 == key }) { keys.append(key) }
+            }
+            for (task, template, shots) in keys {
+                var row: [CSVValue] = [.text(task), .text(template), .int(shots)]
+                for variant in variants {
+                    let set = analysis.sets.first {
+                        $0.info.task == task && $0.info.template == template && $0.info.variant == variant
+                            && (variant == "zero_shot" || $0.info.shots == shots)
+                    }
+                    row += [number(set?.behaviour.accuracy.value), number(set?.behaviour.labelAccuracy.value),
+                            number(set?.behaviour.labelSetRatio?.value)]
+                }
+                row.append(.text(analysis.dump.displayName))
+                rows.append(row)
             }
         }
         return CSVTable(header: header, rows: rows)

@@ -25,6 +25,7 @@ public enum ReportWriter {
         do {
             let tables: [(String, CSVTable)] = [
                 ("heads.csv", ReportTables.heads(analyses)), ("sets.csv", ReportTables.sets(analyses)),
+                ("variants.csv", ReportTables.variants(analyses)),
                 ("geometry.csv", ReportTables.geometry(analyses)), ("correlations.csv", ReportCorrelations.table(analyses)),
                 ("ablation.csv", ReportTables.ablation(analyses)), ("components.csv", ReportTables.components(analyses)),
                 ("depth.csv", ReportCorrelations.depth(analyses)),
@@ -95,10 +96,10 @@ enum ReportSummary {
         "induction_stripe": "Olsson et al.: mean attention from q in the second repeat to q - R + 1 (§7)",
         "induction_mul": "TransformerLens detect_head 'mul', exclude_bos=False, exclude_current_token=False (§7)",
         "prev_token": "mean attention from q to q - 1, q >= 1 (§7)",
-        "geometry": "alignment ||Q^T h|| / ||h|| and mean gold-vs-wrong logit difference h·(v_gold - v_y') of each stored residual stream; head-set contributions per layer (§8)",
-        "ablation": "direct-effect estimates at the answer position: heads' outputs removed (zero) or replaced by their leave-one-out mean over the set's other prompts (mean) in resid_final, final RMSNorm recomputed exactly; not total effects (§9)",
-        "random_sets": "drawn uniformly from the heads outside every named set, same size as the top sets, seeded per set (§9)",
-        "intervals": "Wilson 95% for proportions; percentile bootstrap over prompts for means and top-set membership (§10)",
+        "geometry": "alignment ||Q^T h|| / ||h|| and mean gold-vs-wrong logit difference h·(v_gold - v_y') of each stored residual stream; head-set contributions per layer (§9)",
+        "ablation": "direct-effect estimates at the answer position: heads' outputs removed (zero) or replaced by their leave-one-out mean over the set's other prompts (mean) in resid_final, final RMSNorm recomputed exactly; not total effects (§5)",
+        "random_sets": "drawn uniformly from the heads outside every named set, same size as the top sets, seeded per set (§5)",
+        "intervals": "Wilson 95% for proportions; percentile bootstrap over prompts for means and top-set membership (§8)",
     ]
 
     static func json(_ analyses: [DumpAnalysis], options: AnalysisOptions) throws -> Data {

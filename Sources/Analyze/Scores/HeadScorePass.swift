@@ -7,8 +7,11 @@ import Shared
 /// The first pass over one prompt set: streams z, the residual stream and the attention rows at
 /// the answer position, chunk by chunk on every core, and computes each prompt's per-head
 /// scores without ever forming a head's d_model-wide output: every quantity is z_h times a small
-/// per-head matrix precomputed from W_O (docs/methods.md §3-§6, §8).
+/// per-head matrix precomputed from W_O (docs/methods.md §3-§7, §9).
 public enum HeadScorePass {
+    /// Prompts per chunk. A prompt's values depend on its chunk's other rows only through
+    /// OpenBLAS's choice of kernel (fp32 rounding, ~1e-9 relative): shards of a capture give
+    /// the whole capture's report to that precision.
     static let chunkPrompts = 16
 
     public static func run(dump: ShardedDump, weights w: DumpWeights, rows: SetRows, space: LabelSpace,
@@ -129,7 +132,8 @@ public enum HeadScorePass {
                             }
                             let wrong = Float(max(y - 1, 1))
                             let target = slot * n + head
-                            trOut[target] = tr
+                            // One label spans no task subspace worth the name (docs/methods.md §2).
+                            trOut[target] = y < 2 ? .nan : tr
                             tlOut[target] = (y < 2 || aNorm == 0 || tr <= 1e-6 * aNorm) ? .nan : tlSum / wrong / tr
                             let goldLogit = scale * headOut[out + k + y + gold]
                             goldOut[target] = goldLogit

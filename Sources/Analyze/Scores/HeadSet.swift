@@ -11,6 +11,11 @@ public struct HeadID: Hashable, Comparable, Sendable, Codable, CustomStringConve
         self.head = head
     }
 
+    /// Head `index` of the flat [layer * heads + head] order the score vectors use.
+    public init(index: Int, heads: Int) {
+        self.init(layer: index / heads, head: index % heads)
+    }
+
     public static func < (a: HeadID, b: HeadID) -> Bool { (a.layer, a.head) < (b.layer, b.head) }
     public var description: String { "L\(layer)H\(head)" }
 

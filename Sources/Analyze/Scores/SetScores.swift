@@ -25,7 +25,7 @@ public struct SetScores: Sendable {
     public var attentionBias: [Float]       // [P, L, 2]
     public var mlp: [Float]                 // [P, L, 2]
     /// Geometry of the residual stream per stored layer: alignment ||Q^T h|| / ||h|| and the
-    /// gold-vs-others logit difference (docs/methods.md §8).
+    /// gold-vs-others logit difference (docs/methods.md §9).
     public var alignment: [Float]           // [P, L+1]
     public var logitDifference: [Float]     // [P, L+1]
     /// Sum over prompts of z per head (for leave-one-out means).

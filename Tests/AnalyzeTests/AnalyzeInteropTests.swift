@@ -1,0 +1,53 @@
+import Foundation
+import Shared
+import TestSupport
+import XCTest
+
+/// icl-analyze against an independent numpy + h5py implementation of the same definitions
+/// (reference/analyze_reference.py, through reference/check_analysis.py) on real SmolLM2
+/// captures: TR, TL, DLA, attention categories, induction scores, top sets and every ablation
+/// estimate agree to 1e-5 relative, for a whole capture and for its shards.
+final class AnalyzeInteropTests: XCTestCase {
+    private var directory: URL!
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("interop-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        if let directory { try? FileManager.default.removeItem(at: directory) }
+    }
+
+    private func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+    private func capture(_ out: String, shard: String? = nil, model: URL) throws {
+        var arguments = ["run", "--model", model.path, "--tasks", "antonym,sentiment", "--variants", "clean,shuffled-labels",
+                         "--shots", "4", "--n", "12", "--seed", "1", "--probe-sequences", "4", "--out", out]
+        if let shard { arguments += ["--shard", shard] }
+        let result = try CommandLineTool.run("icl-capture", arguments)
+        XCTAssertEqual(result.status, 0, result.standardError)
+    }
+
+    private func compare(_ dumps: [String], report name: String, python: String) throws {
+        let report = path(name)
+        let analyze = try CommandLineTool.run("icl-analyze", ["report"] + dumps + ["--out", report, "--random-sets", "20"])
+        XCTAssertEqual(analyze.status, 0, analyze.standardError)
+        let script = Fixtures.repositoryRoot.appendingPathComponent("reference/check_analysis.py").path
+        let check = PythonStack.run(python, [script] + dumps + ["--swift-report", report, "--rtol", "1e-5"])
+        print(check.output)
+        XCTAssertEqual(check.status, 0, "numpy reference disagrees:\n\(check.output)")
+    }
+
+    func testSwiftAndNumpyAgreeOnARealCaptureAndItsShards() throws {
+        guard let model = Fixtures.defaultModel else { throw XCTSkip("no default model (scripts/setup-model)") }
+        guard let python = PythonStack.find() else {
+            throw XCTSkip("no Python with h5py and numpy (scripts/setup-python-tests)")
+        }
+        try capture(path("whole.h5"), model: model)
+        try compare([path("whole.h5")], report: "whole", python: python)
+        try capture(path("s0.h5"), shard: "0/2", model: model)
+        try capture(path("s1.h5"), shard: "1/2", model: model)
+        try compare([path("s0.h5"), path("s1.h5")], report: "sharded", python: python)
+    }
+}
