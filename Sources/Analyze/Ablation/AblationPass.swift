@@ -80,6 +80,9 @@ enum AblationPass {
             }
         }
 
+        let directions = (0..<y).map(meanDifference)          // [Y][D], by gold label
+        let meanShares = sums.map { sum in sum.map { Float($0 / Double(p - 1)) } }   // [sets][D]: sum_S / (P-1)
+        let geometryBlocks = geometryLayers.map { $0.map(stacked) }
         var slotOf: [[Int: Int]] = Array(repeating: [:], count: dump.files.count)
         for (slot, location) in rows.locations.enumerated() { slotOf[location.file][location.row] = slot }
         var chunks: [(file: Int, rows: Range<Int>)] = []
@@ -124,16 +127,19 @@ enum AblationPass {
             var localGeometry = [Double](repeating: 0, count: geometryTotals.count)
             let slots = chunk.rows.map { slotOf[chunk.file][$0] }
 
+            var logits = [Float](repeating: 0, count: y)
             /// Metrics of the changed final stream `stream` ([D]) for prompt slot `slot`.
-            func accumulate(_ stream: [Float], slot: Int, into index: Int) {
+            func accumulate(_ stream: UnsafePointer<Float>, slot: Int, into index: Int) {
                 var squares: Float = 0
                 for j in 0..<d { squares += stream[j] * stream[j] }
                 let scale = 1 / (squares / Float(d) + w.epsilon).squareRoot()
-                var logits = [Float](repeating: 0, count: y)
-                for label in 0..<y {
-                    var dot: Float = 0
-                    for j in 0..<d { dot += stream[j] * space.foldedRows[label * d + j] }
-                    logits[label] = scale * dot
+                space.foldedRows.withUnsafeBufferPointer { folded in
+                    for label in 0..<y {
+                        var dot: Float = 0
+                        let row = folded.baseAddress! + label * d
+                        for j in 0..<d { dot += stream[j] * row[j] }
+                        logits[label] = scale * dot
+                    }
                 }
                 let gold = space.goldIndex[slot]
                 let largest = logits.max() ?? 0
@@ -160,9 +166,9 @@ enum AblationPass {
 
             for (i, slot) in slots.enumerated() {
                 guard let slot else { continue }
-                let final = Array(resid[(i * (l + 1) + l) * d ..< (i * (l + 1) + l + 1) * d])
-                accumulate(final, slot: slot, into: headSets.count * 2)
+                resid.withUnsafeBufferPointer { accumulate($0.baseAddress! + (i * (l + 1) + l) * d, slot: slot, into: headSets.count * 2) }
             }
+            var zeroed = [Float](repeating: 0, count: d), meaned = zeroed
             let promptTotal = Double(p)
             for (s, set) in headSets.enumerated() {
                 let width = set.heads.count * e
@@ -178,21 +184,23 @@ enum AblationPass {
                 for (i, slot) in slots.enumerated() {
                     guard let slot else { continue }
                     let base = (i * (l + 1) + l) * d
-                    var zeroed = [Float](repeating: 0, count: d), meaned = zeroed
-                    for j in 0..<d {
-                        let x = output[i * d + j]
-                        zeroed[j] = resid[base + j] - x
-                        // a'_h = (sum_all - a_h,p) / (P - 1) for each head: sum over S of (a - a') =
-                        // X * P/(P-1) - sum_S / (P-1).
-                        meaned[j] = Float(Double(resid[base + j]) - (Double(x) * promptTotal / (promptTotal - 1) - sums[s][j] / (promptTotal - 1)))
+                    // a'_h = (sum_all - a_h,p) / (P - 1) for each head: sum over S of (a - a') =
+                    // X * P/(P-1) - sum_S / (P-1).
+                    let spread = Float(promptTotal / (promptTotal - 1))
+                    meanShares[s].withUnsafeBufferPointer { share in
+                        for j in 0..<d {
+                            let x = output[i * d + j]
+                            zeroed[j] = resid[base + j] - x
+                            meaned[j] = resid[base + j] - x * spread + share[j]
+                        }
                     }
-                    accumulate(zeroed, slot: slot, into: s * 2)
-                    accumulate(meaned, slot: slot, into: s * 2 + 1)
+                    zeroed.withUnsafeBufferPointer { accumulate($0.baseAddress!, slot: slot, into: s * 2) }
+                    meaned.withUnsafeBufferPointer { accumulate($0.baseAddress!, slot: slot, into: s * 2 + 1) }
                 }
             }
             for (g, layersOfSet) in geometryLayers.enumerated() {
                 for (layer, heads) in layersOfSet.enumerated() where !heads.isEmpty {
-                    let width = heads.count * e, block = stacked(heads)
+                    let width = heads.count * e, block = geometryBlocks[g][layer]
                     var gathered = [Float](repeating: 0, count: count * width)
                     for i in 0..<count {
                         for (j, id) in heads.enumerated() {
@@ -204,12 +212,18 @@ enum AblationPass {
                     BLAS.matmul(gathered, lda: width, block, ldb: d, &output, ldc: d, m: count, n: d, k: width)
                     for (i, slot) in slots.enumerated() {
                         guard let slot else { continue }
-                        let stream = Array(resid[(i * (l + 1) + layer) * d ..< (i * (l + 1) + layer + 1) * d])
-                        let added = (0..<d).map { stream[$0] + output[i * d + $0] }
-                        let direction = meanDifference(space.goldIndex[slot])
-                        var difference: Float = 0
-                        for j in 0..<d { difference += output[i * d + j] * direction[j] }
-                        localGeometry[(g * l + layer) * 2] += Double(alignment(added, space) - alignment(stream, space))
+                        let (alignmentChange, difference) = resid.withUnsafeBufferPointer { r in
+                            output.withUnsafeBufferPointer { o in
+                                directions[space.goldIndex[slot]].withUnsafeBufferPointer { direction in
+                                    space.basis.withUnsafeBufferPointer { basis in
+                                        contribution(of: o.baseAddress! + i * d, to: r.baseAddress! + (i * (l + 1) + layer) * d,
+                                                     basis: basis.baseAddress!, dimensions: space.dimension,
+                                                     direction: direction.baseAddress!, width: d)
+                                    }
+                                }
+                            }
+                        }
+                        localGeometry[(g * l + layer) * 2] += Double(alignmentChange)
                         localGeometry[(g * l + layer) * 2 + 1] += Double(difference)
                     }
                 }
@@ -244,18 +258,30 @@ enum AblationPass {
         return (estimates, geometry)
     }
 
-    /// ||Q^T v|| / ||v||: how much of `v` lies in the task subspace.
-    static func alignment(_ v: [Float], _ space: LabelSpace) -> Float {
-        let d = v.count
-        var norm: Float = 0
-        for j in 0..<d { norm += v[j] * v[j] }
-        guard norm > 0 else { return .nan }
-        var inSpace: Float = 0
-        for q in 0..<space.dimension {
-            var dot: Float = 0
-            for j in 0..<d { dot += space.basis[q * d + j] * v[j] }
-            inSpace += dot * dot
+    /// What adding `x` ([D]) to the residual stream `h` ([D]) does: the change in its alignment
+    /// ||Q^T v|| / ||v|| with the task subspace (`basis`: [k, D] orthonormal rows), and x · direction.
+    static func contribution(of x: UnsafePointer<Float>, to h: UnsafePointer<Float>, basis: UnsafePointer<Float>,
+                             dimensions k: Int, direction: UnsafePointer<Float>, width d: Int) -> (Float, Float) {
+        var hh: Float = 0, hx: Float = 0, xx: Float = 0, along: Float = 0
+        for j in 0..<d {
+            hh += h[j] * h[j]
+            hx += h[j] * x[j]
+            xx += x[j] * x[j]
+            along += x[j] * direction[j]
         }
-        return (inSpace / norm).squareRoot()
+        var before: Float = 0, after: Float = 0
+        for q in 0..<k {
+            let row = basis + q * d
+            var a: Float = 0, b: Float = 0
+            for j in 0..<d {
+                a += row[j] * h[j]
+                b += row[j] * x[j]
+            }
+            before += a * a
+            after += (a + b) * (a + b)
+        }
+        let sum = hh + 2 * hx + xx
+        guard hh > 0, sum > 0 else { return (.nan, along) }
+        return ((after / sum).squareRoot() - (before / hh).squareRoot(), along)
     }
 }

@@ -12,14 +12,17 @@ public enum HeadScorePass {
     /// Prompts per chunk. A prompt's values depend on its chunk's other rows only through
     /// OpenBLAS's choice of kernel (fp32 rounding, ~1e-9 relative): shards of a capture give
     /// the whole capture's report to that precision.
-    static let chunkPrompts = 16
+    static let chunkPrompts = 64
 
     public static func run(dump: ShardedDump, weights w: DumpWeights, rows: SetRows, space: LabelSpace,
                     progress: ((Int) -> Void)? = nil) throws -> SetScores {
         let l = w.layers, h = w.heads, e = w.dHead, d = w.dModel, y = space.count, k = space.dimension
         let columns = k + 2 * y + e
         var scores = SetScores(rows: rows, space: space, layers: l, heads: h, dHead: e)
-        guard rows.count > 0 else { return scores }
+        guard rows.count > 0 else {
+            scores.summarize()
+            return scores
+        }
 
         // Per head [E, W]: [W_O Q^T | W_O V^T | W_O F^T | W_O W_O^T], so z_h times it gives
         // Q^T a, v_y · a, (gamma ⊙ w_y) · a and W_O W_O^T z (for ||a||^2 = z · that).
@@ -147,11 +150,15 @@ public enum HeadScorePass {
                         for j in 0..<(n * e) { zPartial[j] += Double(z[i * n * e + j]) }
                         // Attention mass per key category, per head.
                         let t = reader.layout.tokens, keys = reader.layout.tokenCount[row]
-                        for head in 0..<n {
-                            var mass = [Float](repeating: 0, count: categoryCount)
-                            let base = (i * n + head) * t
-                            for key in 0..<keys { mass[reader.layout.category(row: row, key: key)] += attention[base + key] }
-                            for c in 0..<categoryCount { attentionOut[(slot * n + head) * categoryCount + c] = mass[c] }
+                        let categories = reader.layout.categories(row: row)
+                        attention.withUnsafeBufferPointer { a in
+                            categories.withUnsafeBufferPointer { kind in
+                                for head in 0..<n {
+                                    let base = (i * n + head) * t, target = (slot * n + head) * categoryCount
+                                    for c in 0..<categoryCount { attentionOut[target + c] = 0 }
+                                    for key in 0..<keys { attentionOut[target + Int(kind[key])] += a[base + key] }
+                                }
+                            }
                         }
                         // The residual stream: Q^T h, v_y · h and (gamma ⊙ w_y) · h per stored layer.
                         resid.withUnsafeBufferPointer { r in
@@ -221,6 +228,7 @@ public enum HeadScorePass {
         scores.zSum = zSum
         scores.componentError = componentError
         scores.logitScale = logitScale
+        scores.summarize()
         return scores
     }
 }

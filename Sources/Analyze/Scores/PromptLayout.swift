@@ -69,4 +69,7 @@ struct PromptLayout {
     }
 
     func category(row: Int, key: Int) -> Int { Int(categories[row * tokens + key]) }
+
+    /// The categories of row `row`'s keys: [T] (KeyCategory raw values).
+    func categories(row: Int) -> ArraySlice<UInt8> { categories[row * tokens ..< (row + 1) * tokens] }
 }

@@ -69,14 +69,22 @@ public struct SetScores: Sendable {
         return zip(sums, counts).map { $1 > 0 ? $0 / Double($1) : .nan }
     }
 
-    public var meanTR: [Double] { Self.columnMeans(tr, prompts: prompts, width: headCount) }
-    public var meanTL: [Double] { Self.columnMeans(tl, prompts: prompts, width: headCount) }
-    public var meanDLAGold: [Double] { Self.columnMeans(dlaGold, prompts: prompts, width: headCount) }
-    public var meanDLAMargin: [Double] { Self.columnMeans(dlaMargin, prompts: prompts, width: headCount) }
+    /// Means over prompts, per head (NaN entries skipped): set by `summarize()` once the pass is done.
+    public private(set) var meanTR: [Double] = []
+    public private(set) var meanTL: [Double] = []
+    public private(set) var meanDLAGold: [Double] = []
+    public private(set) var meanDLAMargin: [Double] = []
     /// [L*H, C]
-    public var meanAttention: [Double] {
-        Self.columnMeans(attention, prompts: prompts, width: headCount * KeyCategory.allCases.count)
+    public private(set) var meanAttention: [Double] = []
+
+    mutating func summarize() {
+        meanTR = Self.columnMeans(tr, prompts: prompts, width: headCount)
+        meanTL = Self.columnMeans(tl, prompts: prompts, width: headCount)
+        meanDLAGold = Self.columnMeans(dlaGold, prompts: prompts, width: headCount)
+        meanDLAMargin = Self.columnMeans(dlaMargin, prompts: prompts, width: headCount)
+        meanAttention = Self.columnMeans(attention, prompts: prompts, width: headCount * KeyCategory.allCases.count)
     }
+
     /// Prompts whose TL is undefined, per head.
     public var undefinedTL: [Int] {
         (0..<headCount).map { j in (0..<prompts).filter { tl[$0 * headCount + j].isNaN }.count }

@@ -47,16 +47,18 @@ struct ReportCommand: ParsableCommand {
             if !analysis.dump.missingShards.isEmpty {
                 print("  partial capture: shards \(analysis.dump.missingShards.joined(separator: ", ")) missing")
             }
-            print("set".padding(toLength: 40, withPad: " ", startingAt: 0) + "  acc    top TR heads (score)               top TL heads (score)")
+            func pad(_ text: String, _ width: Int) -> String {
+                text.count >= width ? text + "  " : text.padding(toLength: width, withPad: " ", startingAt: 0)
+            }
+            print(pad("set", 40) + pad("acc", 6) + pad("top TR heads (score)", 38) + "top TL heads (score)")
             for set in analysis.sets {
                 let tr = set.scores.meanTR, tl = set.scores.meanTL
                 func list(_ heads: [HeadID], _ values: [Double]) -> String {
                     let ranked = heads.sorted { values[$0.layer * analysis.heads + $0.head] > values[$1.layer * analysis.heads + $1.head] }
                     return ranked.prefix(3).map { "\($0) (\(String(format: "%.2f", values[$0.layer * analysis.heads + $0.head])))" }.joined(separator: " ")
                 }
-                print(set.info.name.padding(toLength: 40, withPad: " ", startingAt: 0)
-                      + String(format: "  %.2f  ", set.behaviour.accuracy.value)
-                      + list(set.topTR.heads, tr).padding(toLength: 35, withPad: " ", startingAt: 0) + "  " + list(set.topTL.heads, tl))
+                print(pad(set.info.name, 40) + pad(String(format: "%.2f", set.behaviour.accuracy.value), 6)
+                      + pad(list(set.topTR.heads, tr), 38) + list(set.topTL.heads, tl))
             }
             if let top = analysis.topInduction, let induction = analysis.induction {
                 print("induction (stripe): " + top.heads.sorted { induction.stripe[$0.layer * analysis.heads + $0.head] > induction.stripe[$1.layer * analysis.heads + $1.head] }
