@@ -141,6 +141,32 @@ final class SyntheticReportTests: XCTestCase {
         }
     }
 
+    func testFullVocabularyMetricsAndTwoModelsComparedByDepth() throws {
+        var full = Self.spec()
+        full.fullUnembedding = true
+        try SyntheticDump.write(full, to: path("full.h5"))
+        var deeper = Self.spec()
+        deeper.model = SyntheticModelSpec(layers: 10, heads: 4, kvHeads: 2, dHead: 8, dModel: 32, vocabulary: 512)
+        try SyntheticDump.write(deeper, to: path("deeper.h5"))
+        let out = try report([path("full.h5"), path("deeper.h5")], "two")
+        let ablation = try String(contentsOfFile: out + "/ablation.csv", encoding: .utf8).split(whereSeparator: \.isNewline)
+        let header = ablation[0].split(separator: ",").map(String.init)
+        let vocabulary = try XCTUnwrap(header.firstIndex(of: "gold_logprob_vocab")), dump = try XCTUnwrap(header.firstIndex(of: "dump"))
+        let rows = ablation.dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        XCTAssertTrue(rows.filter { $0[dump] == "full.h5" }.allSatisfy { Double($0[vocabulary]) != nil },
+                      "a dump with every unembedding row gets full-vocabulary metrics")
+        XCTAssertTrue(rows.filter { $0[dump] == "deeper.h5" }.allSatisfy { $0[vocabulary].isEmpty })
+        // The baseline's full-vocabulary log-probability is the stored one, recomputed.
+        let stored = try SetRows(dump: try ShardedDump(paths: [path("full.h5")]), set: "sentiment.clean.k4.qa").goldLogprob
+        let baseline = try XCTUnwrap(rows.first { $0[0] == "sentiment.clean.k4.qa" && $0[1] == "baseline" && $0[dump] == "full.h5" })
+        XCTAssertEqual(Double(baseline[vocabulary])!, stored.reduce(0.0) { $0 + Double($1) } / Double(stored.count), accuracy: 1e-4)
+        let depth = try String(contentsOfFile: out + "/depth.csv", encoding: .utf8)
+        XCTAssertTrue(depth.contains("full.h5,") && depth.contains("deeper.h5,"), depth)
+        for score in ["tr_score", "tl_score", "induction_stripe"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/compare_\(score).svg"), score)
+        }
+    }
+
     func testTheReportOpensInABrowserWithEveryFigure() throws {
         guard let chromium = HeadlessChromium.find() else {
             throw XCTSkip("no Chromium binary; scripts/setup-system installs Debian's chromium")
