@@ -54,21 +54,8 @@ public enum HeadScorePass {
             }
         }
 
-        // Chunks of consecutive rows of one file, holding at least one done prompt.
-        var slotOf: [[Int: Int]] = Array(repeating: [:], count: dump.files.count)
-        for (slot, location) in rows.locations.enumerated() { slotOf[location.file][location.row] = slot }
-        var chunks: [(file: Int, rows: Range<Int>)] = []
-        for f in dump.files.indices {
-            let doneRows = slotOf[f].keys.sorted()
-            var i = 0
-            while i < doneRows.count {
-                let start = doneRows[i]
-                var end = start + 1
-                i += 1
-                while i < doneRows.count && doneRows[i] < start + chunkPrompts { end = doneRows[i] + 1; i += 1 }
-                chunks.append((f, start..<end))
-            }
-        }
+        let split = PromptChunks(rows: rows, files: dump.files.count, size: chunkPrompts)
+        let slotOf = split.slot, chunks = split.chunks
         let group = "sets/\(rows.info.name)"
         let readers = try dump.files.map { file in
             try (z: ActivationReader(file: file, dataset: group + "/z"),

@@ -68,8 +68,6 @@ struct PromptLayout {
         self.categories = categories
     }
 
-    func category(row: Int, key: Int) -> Int { Int(categories[row * tokens + key]) }
-
     /// The categories of row `row`'s keys: [T] (KeyCategory raw values).
     func categories(row: Int) -> ArraySlice<UInt8> { categories[row * tokens ..< (row + 1) * tokens] }
 }
