@@ -97,10 +97,7 @@ enum AblationPass {
         let lock = NSLock()
         var failure: Error?
         var finished = 0
-        let blasThreads = BLAS.threads
-        BLAS.setThreads(1)
-        defer { BLAS.setThreads(blasThreads) }
-        ComputeThreads.forEach(chunks.count) { c in
+        ComputeThreads.forEachCallingBLAS(chunks.count) { c in
             let chunk = chunks[c], reader = readers[chunk.file], count = chunk.rows.count
             var z = [Float](repeating: 0, count: count * n * e)             // [n, L*H*E]
             var resid = [Float](repeating: 0, count: count * (l + 1) * d)   // [n, L+1, D]

@@ -78,128 +78,123 @@ public enum HeadScorePass {
         let alignOut = FloatBuffer(count: p * (l + 1)), differenceOut = FloatBuffer(count: p * (l + 1))
         var zSum = [Double](repeating: 0, count: n * e)
         var componentError: Float = 0, logitScale: Float = 0
-        do {
-                let blasThreads = BLAS.threads
-                BLAS.setThreads(1)
-                defer { BLAS.setThreads(blasThreads) }
-                ComputeThreads.forEach(chunks.count) { c in
-                    let chunk = chunks[c], reader = readers[chunk.file], count = chunk.rows.count
-                    var z = [Float](repeating: 0, count: count * n * e)                 // [n, L*H*E]
-                    var resid = [Float](repeating: 0, count: count * (l + 1) * d)       // [n, L+1, D]
-                    var attention = [Float](repeating: 0, count: count * n * reader.layout.tokens)  // [n, L*H, T]
-                    var headOut = [Float](repeating: 0, count: count * columns)          // [n, W]
-                    var residOut = [Float](repeating: 0, count: (l + 1) * (k + 2 * y))   // [L+1, k+2Y]
-                    var zPartial = [Double](repeating: 0, count: n * e)
-                    var worstError: Float = 0, largestLogit: Float = 0
-                    do {
-                        try z.withUnsafeMutableBufferPointer { try reader.z.read(rows: chunk.rows, firstPositionOnly: true, into: $0.baseAddress!) }
-                        try resid.withUnsafeMutableBufferPointer { try reader.resid.read(rows: chunk.rows, firstPositionOnly: true, into: $0.baseAddress!) }
-                        try attention.withUnsafeMutableBufferPointer { try reader.attention.read(rows: chunk.rows, into: $0.baseAddress!) }
-                    } catch {
-                        lock.withLock { failure = failure ?? error }
-                        return
-                    }
-                    var headLogits = [Float](repeating: 0, count: count * n * y)        // [n, L*H, Y] before the scale
-                    for head in 0..<n {
-                        z.withUnsafeBufferPointer { zs in
-                            headMatrices.withUnsafeBufferPointer { m in
-                                BLAS.matmul(zs.baseAddress! + head * e, lda: n * e, m.baseAddress! + head * e * columns, ldb: columns,
-                                            &headOut, ldc: columns, m: count, n: columns, k: e)
-                            }
-                        }
-                        for (i, row) in chunk.rows.enumerated() {
-                            guard let slot = slotOf[chunk.file][row] else { continue }
-                            let out = i * columns, scale = rows.finalNormScale[slot], gold = goldIndex[slot]
-                            var trSquared: Float = 0
-                            for j in 0..<k { trSquared += headOut[out + j] * headOut[out + j] }
-                            var aSquared: Float = 0
-                            for j in 0..<e { aSquared += headOut[out + k + 2 * y + j] * z[(i * n + head) * e + j] }
-                            let tr = trSquared.squareRoot(), aNorm = max(aSquared, 0).squareRoot()
-                            var tlSum: Float = 0, others: Float = 0
-                            for label in 0..<y where label != gold {
-                                tlSum += headOut[out + k + gold] - headOut[out + k + label]
-                                others += scale * headOut[out + k + y + label]
-                            }
-                            let wrong = Float(max(y - 1, 1))
-                            let target = slot * n + head
-                            // One label spans no task subspace worth the name (docs/methods.md §2).
-                            trOut[target] = y < 2 ? .nan : tr
-                            tlOut[target] = (y < 2 || aNorm == 0 || tr <= 1e-6 * aNorm) ? .nan : tlSum / wrong / tr
-                            let goldLogit = scale * headOut[out + k + y + gold]
-                            goldOut[target] = goldLogit
-                            marginOut[target] = y < 2 ? .nan : goldLogit - others / wrong
-                            for label in 0..<y { headLogits[(i * n + head) * y + label] = scale * headOut[out + k + y + label] }
-                        }
-                    }
-                    for (i, row) in chunk.rows.enumerated() {
-                        guard let slot = slotOf[chunk.file][row] else { continue }
-                        let scale = rows.finalNormScale[slot], gold = goldIndex[slot]
-                        for j in 0..<(n * e) { zPartial[j] += Double(z[i * n * e + j]) }
-                        // Attention mass per key category, per head.
-                        let t = reader.layout.tokens, keys = reader.layout.tokenCount[row]
-                        let categories = reader.layout.categories(row: row)
-                        attention.withUnsafeBufferPointer { a in
-                            categories.withUnsafeBufferPointer { kind in
-                                for head in 0..<n {
-                                    let base = (i * n + head) * t, target = (slot * n + head) * categoryCount
-                                    for c in 0..<categoryCount { attentionOut[target + c] = 0 }
-                                    for key in 0..<keys { attentionOut[target + Int(kind[key])] += a[base + key] }
-                                }
-                            }
-                        }
-                        // The residual stream: Q^T h, v_y · h and (gamma ⊙ w_y) · h per stored layer.
-                        resid.withUnsafeBufferPointer { r in
-                            BLAS.matmulTransposedB(r.baseAddress! + i * (l + 1) * d, lda: d, projections, ldb: d,
-                                                   &residOut, ldc: k + 2 * y, m: l + 1, n: k + 2 * y, k: d)
-                        }
-                        func residLogit(_ layer: Int, _ label: Int) -> Float { scale * residOut[layer * (k + 2 * y) + k + y + label] }
-                        func goldAndMargin(_ logit: (Int) -> Float) -> (Float, Float) {
-                            var others: Float = 0
-                            for label in 0..<y where label != gold { others += logit(label) }
-                            return (logit(gold), y < 2 ? .nan : logit(gold) - others / Float(max(y - 1, 1)))
-                        }
-                        for layer in 0...l {
-                            var norm: Float = 0, inSpace: Float = 0, difference: Float = 0
-                            for j in 0..<d { norm += resid[(i * (l + 1) + layer) * d + j] * resid[(i * (l + 1) + layer) * d + j] }
-                            for j in 0..<k { inSpace += residOut[layer * (k + 2 * y) + j] * residOut[layer * (k + 2 * y) + j] }
-                            for label in 0..<y where label != gold {
-                                difference += residOut[layer * (k + 2 * y) + k + gold] - residOut[layer * (k + 2 * y) + k + label]
-                            }
-                            alignOut[slot * (l + 1) + layer] = norm > 0 ? inSpace.squareRoot() / norm.squareRoot() : .nan
-                            differenceOut[slot * (l + 1) + layer] = y < 2 ? .nan : difference / Float(y - 1)
-                        }
-                        let (embeddingGold, embeddingMargin) = goldAndMargin { residLogit(0, $0) }
-                        embeddingOut[slot * 2] = embeddingGold
-                        embeddingOut[slot * 2 + 1] = embeddingMargin
-                        var total = (0..<y).map { residLogit(0, $0) }
-                        for layer in 0..<l {
-                            let heads = (0..<y).map { label in (0..<h).reduce(Float(0)) { $0 + headLogits[(i * n + layer * h + $1) * y + label] } }
-                            let bias = (0..<y).map { scale * biasLogits[layer * y + $0] }
-                            let mlp = (0..<y).map { residLogit(layer + 1, $0) - residLogit(layer, $0) - heads[$0] - bias[$0] }
-                            let (biasGold, biasMargin) = goldAndMargin { bias[$0] }
-                            let (mlpGold, mlpMargin) = goldAndMargin { mlp[$0] }
-                            biasOut[(slot * l + layer) * 2] = biasGold
-                            biasOut[(slot * l + layer) * 2 + 1] = biasMargin
-                            mlpOut[(slot * l + layer) * 2] = mlpGold
-                            mlpOut[(slot * l + layer) * 2 + 1] = mlpMargin
-                            for label in 0..<y { total[label] += heads[label] + bias[label] + mlp[label] }
-                        }
-                        // Every component summed must give the stored label logits (§4).
-                        for (label, token) in space.tokens.enumerated() {
-                            guard let column = rows.info.labelIDs.firstIndex(of: token) else { continue }
-                            let stored = rows.labelLogits[slot * rows.info.labelIDs.count + column]
-                            worstError = max(worstError, abs(total[label] - stored))
-                            largestLogit = max(largestLogit, abs(stored))
-                        }
-                    }
-                    lock.withLock {
-                        for j in 0..<(n * e) { zSum[j] += zPartial[j] }
-                        componentError = max(componentError, worstError)
-                        logitScale = max(logitScale, largestLogit)
-                        finished += chunk.rows.count
-                        progress?(finished)
+        ComputeThreads.forEachCallingBLAS(chunks.count) { c in
+            let chunk = chunks[c], reader = readers[chunk.file], count = chunk.rows.count
+            var z = [Float](repeating: 0, count: count * n * e)                 // [n, L*H*E]
+            var resid = [Float](repeating: 0, count: count * (l + 1) * d)       // [n, L+1, D]
+            var attention = [Float](repeating: 0, count: count * n * reader.layout.tokens)  // [n, L*H, T]
+            var headOut = [Float](repeating: 0, count: count * columns)          // [n, W]
+            var residOut = [Float](repeating: 0, count: (l + 1) * (k + 2 * y))   // [L+1, k+2Y]
+            var zPartial = [Double](repeating: 0, count: n * e)
+            var worstError: Float = 0, largestLogit: Float = 0
+            do {
+                try z.withUnsafeMutableBufferPointer { try reader.z.read(rows: chunk.rows, firstPositionOnly: true, into: $0.baseAddress!) }
+                try resid.withUnsafeMutableBufferPointer { try reader.resid.read(rows: chunk.rows, firstPositionOnly: true, into: $0.baseAddress!) }
+                try attention.withUnsafeMutableBufferPointer { try reader.attention.read(rows: chunk.rows, into: $0.baseAddress!) }
+            } catch {
+                lock.withLock { failure = failure ?? error }
+                return
+            }
+            var headLogits = [Float](repeating: 0, count: count * n * y)        // [n, L*H, Y] before the scale
+            for head in 0..<n {
+                z.withUnsafeBufferPointer { zs in
+                    headMatrices.withUnsafeBufferPointer { m in
+                        BLAS.matmul(zs.baseAddress! + head * e, lda: n * e, m.baseAddress! + head * e * columns, ldb: columns,
+                                    &headOut, ldc: columns, m: count, n: columns, k: e)
                     }
                 }
+                for (i, row) in chunk.rows.enumerated() {
+                    guard let slot = slotOf[chunk.file][row] else { continue }
+                    let out = i * columns, scale = rows.finalNormScale[slot], gold = goldIndex[slot]
+                    var trSquared: Float = 0
+                    for j in 0..<k { trSquared += headOut[out + j] * headOut[out + j] }
+                    var aSquared: Float = 0
+                    for j in 0..<e { aSquared += headOut[out + k + 2 * y + j] * z[(i * n + head) * e + j] }
+                    let tr = trSquared.squareRoot(), aNorm = max(aSquared, 0).squareRoot()
+                    var tlSum: Float = 0, others: Float = 0
+                    for label in 0..<y where label != gold {
+                        tlSum += headOut[out + k + gold] - headOut[out + k + label]
+                        others += scale * headOut[out + k + y + label]
+                    }
+                    let wrong = Float(max(y - 1, 1))
+                    let target = slot * n + head
+                    // One label spans no task subspace worth the name (docs/methods.md §2).
+                    trOut[target] = y < 2 ? .nan : tr
+                    tlOut[target] = (y < 2 || aNorm == 0 || tr <= 1e-6 * aNorm) ? .nan : tlSum / wrong / tr
+                    let goldLogit = scale * headOut[out + k + y + gold]
+                    goldOut[target] = goldLogit
+                    marginOut[target] = y < 2 ? .nan : goldLogit - others / wrong
+                    for label in 0..<y { headLogits[(i * n + head) * y + label] = scale * headOut[out + k + y + label] }
+                }
+            }
+            for (i, row) in chunk.rows.enumerated() {
+                guard let slot = slotOf[chunk.file][row] else { continue }
+                let scale = rows.finalNormScale[slot], gold = goldIndex[slot]
+                for j in 0..<(n * e) { zPartial[j] += Double(z[i * n * e + j]) }
+                // Attention mass per key category, per head.
+                let t = reader.layout.tokens, keys = reader.layout.tokenCount[row]
+                let categories = reader.layout.categories(row: row)
+                attention.withUnsafeBufferPointer { a in
+                    categories.withUnsafeBufferPointer { kind in
+                        for head in 0..<n {
+                            let base = (i * n + head) * t, target = (slot * n + head) * categoryCount
+                            for c in 0..<categoryCount { attentionOut[target + c] = 0 }
+                            for key in 0..<keys { attentionOut[target + Int(kind[key])] += a[base + key] }
+                        }
+                    }
+                }
+                // The residual stream: Q^T h, v_y · h and (gamma ⊙ w_y) · h per stored layer.
+                resid.withUnsafeBufferPointer { r in
+                    BLAS.matmulTransposedB(r.baseAddress! + i * (l + 1) * d, lda: d, projections, ldb: d,
+                                           &residOut, ldc: k + 2 * y, m: l + 1, n: k + 2 * y, k: d)
+                }
+                func residLogit(_ layer: Int, _ label: Int) -> Float { scale * residOut[layer * (k + 2 * y) + k + y + label] }
+                func goldAndMargin(_ logit: (Int) -> Float) -> (Float, Float) {
+                    var others: Float = 0
+                    for label in 0..<y where label != gold { others += logit(label) }
+                    return (logit(gold), y < 2 ? .nan : logit(gold) - others / Float(max(y - 1, 1)))
+                }
+                for layer in 0...l {
+                    var norm: Float = 0, inSpace: Float = 0, difference: Float = 0
+                    for j in 0..<d { norm += resid[(i * (l + 1) + layer) * d + j] * resid[(i * (l + 1) + layer) * d + j] }
+                    for j in 0..<k { inSpace += residOut[layer * (k + 2 * y) + j] * residOut[layer * (k + 2 * y) + j] }
+                    for label in 0..<y where label != gold {
+                        difference += residOut[layer * (k + 2 * y) + k + gold] - residOut[layer * (k + 2 * y) + k + label]
+                    }
+                    alignOut[slot * (l + 1) + layer] = norm > 0 ? inSpace.squareRoot() / norm.squareRoot() : .nan
+                    differenceOut[slot * (l + 1) + layer] = y < 2 ? .nan : difference / Float(y - 1)
+                }
+                let (embeddingGold, embeddingMargin) = goldAndMargin { residLogit(0, $0) }
+                embeddingOut[slot * 2] = embeddingGold
+                embeddingOut[slot * 2 + 1] = embeddingMargin
+                var total = (0..<y).map { residLogit(0, $0) }
+                for layer in 0..<l {
+                    let heads = (0..<y).map { label in (0..<h).reduce(Float(0)) { $0 + headLogits[(i * n + layer * h + $1) * y + label] } }
+                    let bias = (0..<y).map { scale * biasLogits[layer * y + $0] }
+                    let mlp = (0..<y).map { residLogit(layer + 1, $0) - residLogit(layer, $0) - heads[$0] - bias[$0] }
+                    let (biasGold, biasMargin) = goldAndMargin { bias[$0] }
+                    let (mlpGold, mlpMargin) = goldAndMargin { mlp[$0] }
+                    biasOut[(slot * l + layer) * 2] = biasGold
+                    biasOut[(slot * l + layer) * 2 + 1] = biasMargin
+                    mlpOut[(slot * l + layer) * 2] = mlpGold
+                    mlpOut[(slot * l + layer) * 2 + 1] = mlpMargin
+                    for label in 0..<y { total[label] += heads[label] + bias[label] + mlp[label] }
+                }
+                // Every component summed must give the stored label logits (§4).
+                for (label, token) in space.tokens.enumerated() {
+                    guard let column = rows.info.labelIDs.firstIndex(of: token) else { continue }
+                    let stored = rows.labelLogits[slot * rows.info.labelIDs.count + column]
+                    worstError = max(worstError, abs(total[label] - stored))
+                    largestLogit = max(largestLogit, abs(stored))
+                }
+            }
+            lock.withLock {
+                for j in 0..<(n * e) { zSum[j] += zPartial[j] }
+                componentError = max(componentError, worstError)
+                logitScale = max(logitScale, largestLogit)
+                finished += chunk.rows.count
+                progress?(finished)
+            }
         }
         if let failure { throw failure }
         scores.tr = trOut.array

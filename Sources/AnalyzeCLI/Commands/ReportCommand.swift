@@ -8,7 +8,7 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "Scores every head of one or more dumps and writes tables, figures and index.html.",
         discussion: """
-            Files of one model and capture options are read as the shards of one capture; dumps of other models are analysed side by side and compared by layer depth. Writes heads.csv, sets.csv, geometry.csv, correlations.csv, ablation.csv, components.csv, depth.csv, summary.json, SVG figures and index.html into --out (replacing an earlier report there). Definitions: docs/methods.md.
+            Files of one model and capture options are read as the shards of one capture; dumps of other models are analysed side by side and compared by layer depth. Writes heads.csv, sets.csv, variants.csv, geometry.csv, correlations.csv, ablation.csv, components.csv, depth.csv, summary.json, SVG figures and index.html into --out (replacing an earlier report there). Definitions: docs/methods.md.
 
             Example:
               icl-analyze report out/demo.h5 --out out/report

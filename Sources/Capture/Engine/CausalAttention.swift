@@ -40,11 +40,7 @@ struct CausalAttention {
 
         // Each task is one small GEMM chain; the tasks run side by side on single-threaded
         // BLAS rather than one after another on a threaded BLAS that cannot split them well.
-        let blasThreads = ComputeThreads.count
-        if blasThreads > 1 { BLAS.setThreads(1) }
-        defer { if blasThreads > 1 { BLAS.setThreads(blasThreads) } }
-
-        ComputeThreads.forEach(tasks.count) { index in
+        ComputeThreads.forEachCallingBLAS(tasks.count) { index in
             let (b, h, first) = tasks[index]
             let span = layout.sequences[b], source = sources[b]
             let g = config.kvHead(forQueryHead: h)

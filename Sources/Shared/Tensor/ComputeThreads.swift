@@ -27,4 +27,14 @@ public enum ComputeThreads {
             DispatchQueue.concurrentPerform(iterations: iterations, execute: shared)
         }
     }
+
+    /// `forEach` for bodies that call BLAS: OpenBLAS runs single-threaded meanwhile (the
+    /// iterations are the parallelism; a threaded BLAS inside them would oversubscribe the
+    /// cores), and its thread count is restored afterwards.
+    public static func forEachCallingBLAS(_ iterations: Int, _ body: (Int) -> Void) {
+        let blasThreads = BLAS.threads
+        if blasThreads > 1 { BLAS.setThreads(1) }
+        defer { if blasThreads > 1 { BLAS.setThreads(blasThreads) } }
+        forEach(iterations, body)
+    }
 }
