@@ -28,7 +28,11 @@ public struct DumpAnalysis: Sendable {
         topInduction = induction.map { scores in
             HeadSet(name: "top_induction", kind: .named, heads: Ranking.topIndices(scores.stripe, count: k).map { HeadID(index: $0, heads: weights.heads) })
         }
-        fileSets = try options.headSetFiles.map { try HeadSet.load(path: $0, layers: weights.layers, heads: weights.heads) }
+        fileSets = try options.headSetFiles.flatMap { path in
+            try HeadSetFile.read(path: path, layers: weights.layers, heads: weights.heads).map {
+                HeadSet(name: "file:\($0.name)", kind: .file, heads: $0.heads)
+            }
+        }
         var sets: [SetAnalysis] = []
         for name in dump.setNames {
             let rows = try SetRows(dump: dump, set: name)
