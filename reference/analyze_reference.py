@@ -41,6 +41,8 @@ HEADS_COLUMNS = ("set", "task", "variant", "shots", "layer", "head", "tr_score",
                  "tl_undefined_prompts", "dla_gold", "dla_margin",
                  *(f"attn_{c}" for c in ATTENTION_CATEGORIES),
                  "induction_stripe", "induction_mul", "prev_token", "top_tr", "top_tl")
+# Per-prompt values of each head (report --per-prompt: per_prompt/SET.csv), [prompt, layer, head].
+PER_PROMPT_COLUMNS = ("tr", "tl", "dla_gold", "dla_margin", *(f"attn_{c}" for c in ATTENTION_CATEGORIES))
 ABLATION_COLUMNS = ("set", "head_set", "kind", "size", "mode", "position", "prompts", "gold_logit",
                     "gold_logprob_labels", "label_accuracy", "gold_logprob_vocab", "accuracy",
                     "label_set_ratio")
@@ -368,9 +370,9 @@ def attention_categories(group, start, stop, keep, tokens, reader):
 
 
 class SetScores:
-    """Sums over the done prompts of one set (pass 1)."""
+    """Sums over the done prompts of one set (pass 1); with per_prompt, each prompt's values too."""
 
-    def __init__(self, capture, tl_sample):
+    def __init__(self, capture, tl_sample, per_prompt=False):
         shape = (capture.layers, capture.heads)
         self.tr = np.zeros(shape)
         self.tl = np.zeros(shape)
@@ -386,9 +388,12 @@ class SetScores:
         self.sample = tl_sample
         self.sample_tr = {lh: 0.0 for lh in tl_sample}
         self.sample_tl = {lh: [0.0, 0] for lh in tl_sample}
+        # per_prompt: one dict per chunk of "prompt_index" [p] and PER_PROMPT_COLUMNS [p, layer, head]
+        # (NaN where undefined); None when not asked for.
+        self.per_prompt = [] if per_prompt else None
 
 
-def score_set(capture, pset, subspace, chunk, reader, test):
+def score_set(capture, pset, subspace, chunk, reader, test, per_prompt=False):
     L, H, Y = capture.layers, capture.heads, len(pset.labels)
     v = label_vectors(pset.unembed, capture.gamma, subspace)                 # [Y, d_model]
     Q = orthonormal_basis(v)                                                 # [d_model, k]
@@ -399,7 +404,7 @@ def score_set(capture, pset, subspace, chunk, reader, test):
     M = np.ascontiguousarray(np.concatenate(
         [Q, folded_unembed.T, margin_vectors(v).T, margin_vectors(folded_unembed).T], axis=1))
     sample = [(0, 0), (L // 2, H // 2), (L - 1, H - 1)] if test else []
-    acc = SetScores(capture, sample)
+    acc = SetScores(capture, sample, per_prompt)
     projector = v.T @ np.linalg.pinv(v @ v.T, rcond=1e-10) @ v if test else None  # [d_model, d_model]
 
     for part in pset.parts:
@@ -418,6 +423,12 @@ def score_set(capture, pset, subspace, chunk, reader, test):
             onehot = attention_categories(g, start, stop, keep, tokens, reader)     # [p, token, 5]
             masses = np.matmul(attention.reshape(p, L * H, tokens), onehot)         # [p, L*H, 5]
             acc.attention += masses.sum(axis=0).reshape(L, H, -1)
+            if acc.per_prompt is not None:
+                prompt_values = {c: np.full((p, L, H), np.nan) for c in ("tr", "tl", "dla_gold", "dla_margin")}
+                for c, category in enumerate(ATTENTION_CATEGORIES):
+                    prompt_values[f"attn_{category}"] = masses[:, :, c].reshape(p, L, H)
+                prompt_values["prompt_index"] = reader.read(g["prompt_index"], np.s_[start:stop], None)[keep]
+                acc.per_prompt.append(prompt_values)
             if test:
                 test.record("attention masses sum to 1 (|sum - 1|)", np.abs(masses.sum(axis=2) - 1).max(),
                             test.tolerance(1e-5, 2))
@@ -441,6 +452,8 @@ def score_set(capture, pset, subspace, chunk, reader, test):
                 tr = np.linalg.norm(projected[..., :k], axis=-1)                    # [head, p]
                 head_logits = projected[..., k:k + Y] * scale[None, :, None]        # §4.1: [head, p, Y]
                 acc.dla_gold[l] += head_logits[:, rows, gold].sum(axis=1)
+                if acc.per_prompt is not None:
+                    prompt_values["dla_gold"][:, l] = head_logits[:, rows, gold].T
                 acc.magnitude["dla_gold"][l] += np.abs(head_logits[:, rows, gold]).sum(axis=1)
                 if Y >= 2:
                     tl_margin = projected[:, rows, k + Y + gold]                    # [head, p]
@@ -454,6 +467,10 @@ def score_set(capture, pset, subspace, chunk, reader, test):
                     acc.tl[l] += tl.sum(axis=1)
                     acc.magnitude["tl_score"][l] += np.abs(tl).sum(axis=1)
                     acc.tl_defined[l] += defined.sum(axis=1)
+                    if acc.per_prompt is not None:
+                        prompt_values["tr"][:, l] = tr.T
+                        prompt_values["tl"][:, l] = np.where(defined, tl, np.nan).T
+                        prompt_values["dla_margin"][:, l] = dla_margin.T
                 if test:
                     _test_layer(test, acc, capture, pset, l, a, resid, scale, gold, v, projector,
                                 folded_unembed, components, head_logits, head_logits_stored)
@@ -730,6 +747,8 @@ class Analysis:
     def __init__(self):
         self.heads_rows = []
         self.ablation_rows = []
+        # {set name: {"prompt_index": [P], column: [P, layer, head] for PER_PROMPT_COLUMNS}}, when asked for.
+        self.per_prompt = {}
         self.seconds = 0.0
         self.read_seconds = 0.0
         self.prompts = 0
@@ -739,8 +758,10 @@ class Analysis:
         self.self_test = None
 
 
-def analyze(paths, subspace="raw", top=0.03, heads_json=(), chunk=64, self_test=False, extra_head_sets=None):
-    """extra_head_sets: {set name: [(head_set name, [(layer, head), ...])]}, ablated besides the top sets."""
+def analyze(paths, subspace="raw", top=0.03, heads_json=(), chunk=64, self_test=False, extra_head_sets=None,
+            per_prompt=False):
+    """extra_head_sets: {set name: [(head_set name, [(layer, head), ...])]}, ablated besides the top sets;
+    per_prompt: also keep every prompt's values (result.per_prompt)."""
     began = time.perf_counter()
     reader = ReadTimer()
     capture = Capture(paths)
@@ -752,7 +773,10 @@ def analyze(paths, subspace="raw", top=0.03, heads_json=(), chunk=64, self_test=
         for pset in capture.sets:
             if pset.n == 0:
                 continue
-            acc = score_set(capture, pset, subspace, chunk, reader, test)
+            acc = score_set(capture, pset, subspace, chunk, reader, test, per_prompt)
+            if per_prompt:
+                result.per_prompt[pset.name] = {c: np.concatenate([chunk_values[c] for chunk_values in acc.per_prompt])
+                                                for c in ("prompt_index",) + PER_PROMPT_COLUMNS}
             scores = set_scores(acc, len(pset.labels) < 2, top)
             if test:
                 _test_samples(test, acc, scores)

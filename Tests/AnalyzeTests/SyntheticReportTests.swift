@@ -34,9 +34,9 @@ final class SyntheticReportTests: XCTestCase {
         ], probe: SyntheticProbeSpec(sequences: 4, repeatLength: 12))
     }
 
-    private func report(_ dumps: [String], _ name: String) throws -> String {
+    private func report(_ dumps: [String], _ name: String, _ extra: [String] = []) throws -> String {
         let out = path(name)
-        let result = try CommandLineTool.run("icl-analyze", ["report"] + dumps + ["--out", out, "--random-sets", "20"])
+        let result = try CommandLineTool.run("icl-analyze", ["report"] + dumps + ["--out", out, "--random-sets", "20"] + extra)
         XCTAssertEqual(result.status, 0, result.standardError)
         return out
     }
@@ -77,11 +77,12 @@ final class SyntheticReportTests: XCTestCase {
         try SyntheticDump.write(Self.spec(), to: path("whole.h5"))
         try SyntheticDump.write(Self.spec(shard: try Shard(parsing: "0/2")), to: path("s0.h5"))
         try SyntheticDump.write(Self.spec(shard: try Shard(parsing: "1/2")), to: path("s1.h5"))
-        let whole = try report([path("whole.h5")], "whole")
-        let sharded = try report([path("s1.h5"), path("s0.h5")], "sharded")
+        let whole = try report([path("whole.h5")], "whole", ["--per-prompt"])
+        let sharded = try report([path("s1.h5"), path("s0.h5")], "sharded", ["--per-prompt"])
         // The shards hold the same rows bit for bit; the analyzer reads them in other chunks, which
         // changes OpenBLAS's kernel and so the fp32 rounding of per-prompt values (~1e-9), nothing else.
-        for table in ["heads.csv", "sets.csv", "geometry.csv", "ablation.csv", "components.csv", "correlations.csv"] {
+        let perPrompt = try ShardedDump(paths: [path("whole.h5")]).setNames.map { "per_prompt/\($0).csv" }
+        for table in ["heads.csv", "sets.csv", "geometry.csv", "ablation.csv", "components.csv", "correlations.csv"] + perPrompt {
             let a = try Self.withoutDumpColumn(String(contentsOfFile: whole + "/" + table, encoding: .utf8))
             let b = try Self.withoutDumpColumn(String(contentsOfFile: sharded + "/" + table, encoding: .utf8))
             XCTAssertEqual(a.count, b.count, table)
