@@ -405,6 +405,9 @@ def score_set(capture, pset, subspace, chunk, reader, test, per_prompt=False):
         [Q, folded_unembed.T, margin_vectors(v).T, margin_vectors(folded_unembed).T], axis=1))
     sample = [(0, 0), (L // 2, H // 2), (L - 1, H - 1)] if test else []
     acc = SetScores(capture, sample, per_prompt)
+    # Per-prompt magnitudes (check_analysis.py): the largest label vector norms the dot products use.
+    largest_v = np.linalg.norm(v, axis=1).max()                              # TL: a . v_y
+    largest_folded = np.linalg.norm(folded_unembed, axis=1).max()            # DLA: a . (gamma * w_y)
     projector = v.T @ np.linalg.pinv(v @ v.T, rcond=1e-10) @ v if test else None  # [d_model, d_model]
 
     for part in pset.parts:
@@ -428,6 +431,7 @@ def score_set(capture, pset, subspace, chunk, reader, test, per_prompt=False):
                 for c, category in enumerate(ATTENTION_CATEGORIES):
                     prompt_values[f"attn_{category}"] = masses[:, :, c].reshape(p, L, H)
                 prompt_values["prompt_index"] = reader.read(g["prompt_index"], np.s_[start:stop], None)[keep]
+                prompt_values["magnitude"] = {c: np.zeros((p, L, H)) for c in ("tr", "tl", "dla_gold", "dla_margin")}
                 acc.per_prompt.append(prompt_values)
             if test:
                 test.record("attention masses sum to 1 (|sum - 1|)", np.abs(masses.sum(axis=2) - 1).max(),
@@ -471,6 +475,13 @@ def score_set(capture, pset, subspace, chunk, reader, test, per_prompt=False):
                         prompt_values["tr"][:, l] = tr.T
                         prompt_values["tl"][:, l] = np.where(defined, tl, np.nan).T
                         prompt_values["dla_margin"][:, l] = dla_margin.T
+                        # The size of the terms each value's float32 rounding is relative to: |Q^T a| <= |a|,
+                        # a . (v_gold - v_y') / TR <= |a| max|v_y| / TR, s a . (gamma * w_y) <= s |a| max|gamma * w_y|.
+                        magnitude = prompt_values["magnitude"]
+                        magnitude["tr"][:, l] = norm.T
+                        magnitude["tl"][:, l] = np.where(defined, norm * largest_v / np.where(defined, tr, 1.0), 0.0).T
+                        magnitude["dla_gold"][:, l] = (norm * scale * largest_folded).T
+                        magnitude["dla_margin"][:, l] = (norm * scale * largest_folded).T
                 if test:
                     _test_layer(test, acc, capture, pset, l, a, resid, scale, gold, v, projector,
                                 folded_unembed, components, head_logits, head_logits_stored)
@@ -747,7 +758,8 @@ class Analysis:
     def __init__(self):
         self.heads_rows = []
         self.ablation_rows = []
-        # {set name: {"prompt_index": [P], column: [P, layer, head] for PER_PROMPT_COLUMNS}}, when asked for.
+        # {set name: {"prompt_index": [P], column: [P, layer, head] for PER_PROMPT_COLUMNS, "magnitude":
+        # {column: [P, layer, head]} for tr, tl, dla_gold, dla_margin}}, when asked for.
         self.per_prompt = {}
         self.seconds = 0.0
         self.read_seconds = 0.0
@@ -775,8 +787,11 @@ def analyze(paths, subspace="raw", top=0.03, heads_json=(), chunk=64, self_test=
                 continue
             acc = score_set(capture, pset, subspace, chunk, reader, test, per_prompt)
             if per_prompt:
-                result.per_prompt[pset.name] = {c: np.concatenate([chunk_values[c] for chunk_values in acc.per_prompt])
+                chunks = acc.per_prompt
+                result.per_prompt[pset.name] = {c: np.concatenate([values[c] for values in chunks])
                                                 for c in ("prompt_index",) + PER_PROMPT_COLUMNS}
+                result.per_prompt[pset.name]["magnitude"] = {
+                    c: np.concatenate([values["magnitude"][c] for values in chunks]) for c in chunks[0]["magnitude"]}
             scores = set_scores(acc, len(pset.labels) < 2, top)
             if test:
                 _test_samples(test, acc, scores)

@@ -21,8 +21,11 @@ head set's ablation rows are not compared. The further head sets the report abla
 sets, top induction set and head-set files, listed in DIR/summary.json) are ablated by the
 reference too, and the rows of the same head_set name compared. When the report was written with
 --per-prompt (summary.json's perPrompt), every row of its per_prompt/ files is matched by (set,
-prompt_index, layer, head) with the reference's per-prompt values and compared by the same rule
-(magnitude 0: each value is its own summand); every done prompt of every set must be there once.
+prompt_index, layer, head) with the reference's per-prompt values and compared by the same rule,
+with magnitude the size of the terms whose float32 rounding the value carries: |a_h| for tr,
+|a_h| max_y |v_y| / TR for tl, s |a_h| max_y |gamma * w_y| for dla_gold and dla_margin (a dot product
+is rounded relative to its operands' norms, not to its result), 0 for the attention masses; every
+done prompt of every set must be there once.
 Prints the largest difference per column; exit status 1, naming the first column over tolerance,
 when one is.
 
@@ -257,8 +260,9 @@ def compare_per_prompt(reference_values, files, out):
                         raise Mismatch(f"per_prompt: no row for set {set_name} prompt_index {prompt_index} "
                                        f"layer {l} head {h}")
                     for column in reference.PER_PROMPT_COLUMNS:
+                        magnitude = values["magnitude"][column][p, l, h] if column in values["magnitude"] else 0.0
                         pairs[column].append((f"{set_name} prompt {prompt_index} layer {l} head {h}",
-                                              float(values[column][p, l, h]), number(row[column]), 0.0))
+                                              float(values[column][p, l, h]), number(row[column]), float(magnitude)))
     if len(index) != expected:
         raise Mismatch(f"per_prompt: {len(index)} rows in the report, {expected} done prompts x heads in the dump")
     differences = ColumnDifferences("per_prompt")

@@ -69,20 +69,20 @@ final class PerPromptReportTests: XCTestCase {
             XCTAssertEqual(Set(try table.texts("set")), [set])
             let written = try headsTable.filtered("set", set)
             for (value, mean) in zip(valueColumns, meanColumns) {
-                let values = try table.numbers(value), means = try written.numbers(mean)
+                let values = try table.floats(value), means = try written.numbers(mean)
                 for j in 0..<heads {
                     let column = (0..<rows.count).map { values[$0 * heads + j] }.filter { !$0.isNaN }
                     let recomputed = column.isEmpty ? Double.nan : column.reduce(0, +) / Double(column.count)
                     assertSameMean(recomputed, means[j], "\(set) \(value) head \(j)")
                 }
             }
-            let tl = try table.numbers("tl"), undefined = try written.integers("tl_undefined_prompts")
+            let tl = try table.floats("tl"), undefined = try written.integers("tl_undefined_prompts")
             for j in 0..<heads {
                 XCTAssertEqual((0..<rows.count).filter { tl[$0 * heads + j].isNaN }.count, undefined[j], "\(set) head \(j)")
             }
             // The prompt's own outcome, on every row of the prompt.
             let firstRows = stride(from: 0, to: table.rows.count, by: heads)
-            let logprob = try table.numbers("gold_logprob")
+            let logprob = try table.floats("gold_logprob")
             XCTAssertEqual(firstRows.map { Float(logprob[$0]) }, rows.goldLogprob, set)
             let correct = try table.integers("correct"), labelCorrect = try table.integers("label_correct")
             XCTAssertEqual(firstRows.map { correct[$0] }, (0..<rows.count).map { rows.argmax[$0] == rows.goldToken[$0] ? 1 : 0 }, set)

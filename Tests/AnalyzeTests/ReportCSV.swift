@@ -27,6 +27,13 @@ struct ReportCSV {
         try texts(column).map { Double($0) ?? .nan }
     }
 
+    /// Parsed as Float, then widened: per-prompt values are float32 written as the shortest
+    /// decimal that reads back as the same float32, which a Double parse would miss by up to
+    /// half a float32 unit. NaN for an empty field or `nan`.
+    func floats(_ column: String) throws -> [Double] {
+        try texts(column).map { Float($0).map(Double.init) ?? .nan }
+    }
+
     func integers(_ column: String) throws -> [Int] {
         try texts(column).map { try XCTUnwrap(Int($0), "\(column): \($0) is not an integer") }
     }
