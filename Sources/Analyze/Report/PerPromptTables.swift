@@ -5,7 +5,7 @@ import Shared
 /// heads.csv reports (docs/methods.md §3, §4, §6), in long format, one row per prompt x layer x
 /// head, with the prompt's own outcome (§8). `prompt_index` is the dump's, so rows join with it.
 ///
-/// A set's table is hundreds of bytes per prompt and head (about 1.3 GB for the 10 GB benchmark
+/// A set's table is about 165 bytes per prompt and head (1.1 GB for the 10 GB benchmark
 /// dump): it is never held whole. Blocks of prompts are formatted on every core, a wave at a time,
 /// and appended in prompt order.
 enum PerPromptTables {
