@@ -5,9 +5,10 @@ Reads an icl-heads dump, or the shards of one capture, and writes DIR/heads.csv 
 TR/TL scores §3, direct logit attribution §4, attention-category masses §6, induction and
 previous-token scores §7, top-set membership §3.5) and DIR/ablation.csv (the answer-position
 ablation estimates of §5 for the top TR and TL sets, any --heads-json sets, and the unablated
-baseline). Written from docs/methods.md alone, as the independent peer of the Swift analyzer:
-every quantity is computed in float64 from the stored z, W_O, residual stream, final-norm scale
-and unembedding rows. Prompts are read in chunks of --chunk with h5py slicing, so memory is
+baseline). analyze(..., per_prompt=True) also keeps every prompt's TR, TL, DLA and attention
+masses (§14), which check_analysis.py compares with a report's per_prompt/ files. Written from
+docs/methods.md alone, as the independent peer of the Swift analyzer: every quantity is computed
+in float64 from the stored z, W_O, residual stream, final-norm scale and unembedding rows. Prompts are read in chunks of --chunk with h5py slicing, so memory is
 bounded by the chunk and the model's weights, not by the dump.
 
 --self-test also checks the dump's invariants (§4.3: the components of every label logit sum to the
