@@ -105,24 +105,39 @@ extension Intervention {
         let (group, seconds) = try execute(plan, dump: dump, provenance: provenance, progress: progress) { writer, done, reporter in
             for set in sets {
                 let outside = runner.outsideScoring(set)
-                // Accuracy over the rows outside each vector's scoring prompts: [V, S]
-                var correct = [Int](repeating: 0, count: v * s), counted = [Int](repeating: 0, count: v)
+                // Accuracy over every row and over the rows outside each vector's scoring prompts: [V, S]
+                var correct = [Int](repeating: 0, count: v * s), outsideCorrect = correct
+                var counted = [Int](repeating: 0, count: v)
                 var rows = 0
                 try runner.run(set, finished: done[set.name] ?? [], progress: reporter) { range, values in
                     try writer.write(set: set.name, rows: range, values)
                     guard case .uint8(let flags) = values["steer_correct"] else { return }
                     for (b, row) in range.enumerated() {
-                        for vector in 0..<v where outside[row * v + vector] == 1 {
-                            counted[vector] += 1
-                            for layer in 0..<s { correct[vector * s + layer] += Int(flags[(b * v + vector) * s + layer]) }
+                        for vector in 0..<v {
+                            let isOutside = outside[row * v + vector] == 1
+                            if isOutside { counted[vector] += 1 }
+                            for layer in 0..<s {
+                                let flag = Int(flags[(b * v + vector) * s + layer])
+                                correct[vector * s + layer] += flag
+                                if isOutside { outsideCorrect[vector * s + layer] += flag }
+                            }
                         }
                     }
                     rows += range.count
                 }
                 summary.prompts += rows
-                for vector in 0..<v where counted[vector] > 0 {
-                    let accuracies = (0..<s).map { String(format: "L%d %.3f", layers[$0], Double(correct[vector * s + $0]) / Double(counted[vector])) }
-                    summary.lines.append("\(set.name)\t\(vectors[vector].name)\t\(counted[vector]) prompts outside its scoring queries\taccuracy \(accuracies.joined(separator: " "))")
+                guard rows > 0 else { continue }
+                for vector in 0..<v {
+                    func accuracies(_ hits: [Int], _ n: Int) -> String {
+                        (0..<s).map { String(format: "L%d %.3f", layers[$0], Double(hits[vector * s + $0]) / Double(n)) }.joined(separator: " ")
+                    }
+                    var line = "\(set.name)\t\(vectors[vector].name)\taccuracy (\(rows) prompts) \(accuracies(correct, rows))"
+                    if vector > 0 {
+                        line += counted[vector] > 0
+                            ? "\toutside its scoring queries (\(counted[vector]) prompts) \(accuracies(outsideCorrect, counted[vector]))"
+                            : "\tno prompt outside its scoring queries"
+                    }
+                    summary.lines.append(line)
                 }
             }
         }
