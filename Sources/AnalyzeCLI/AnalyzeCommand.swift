@@ -12,5 +12,5 @@ struct AnalyzeCommand: ParsableCommand {
               icl-analyze check out/demo.h5
             """,
         version: "0.1.0",
-        subcommands: [InfoCommand.self, ReportCommand.self, HeadsCommand.self, CheckCommand.self])
+        subcommands: [InfoCommand.self, ReportCommand.self, HeadsCommand.self, VectorCommand.self, CheckCommand.self])
 }

@@ -21,6 +21,26 @@ public final class KVCache {
         values = FloatBuffer(count: layerCount * capacity * width)
     }
 
+    /// A new cache holding the same tokens, with room for `reservedTokens` in all: one shared
+    /// prefix continued separately by many sequences (generation under interventions).
+    public func copy(reservingTokens reservedTokens: Int) -> KVCache {
+        let copy = KVCache(layerCount: layerCount, width: width, capacity: max(reservedTokens, length, 1))
+        for l in 0..<layerCount {
+            copy.keys(layer: l).update(from: keys(layer: l), count: length * width)
+            copy.values(layer: l).update(from: values(layer: l), count: length * width)
+        }
+        copy.length = length
+        return copy
+    }
+
+    private init(layerCount: Int, width: Int, capacity: Int) {
+        self.layerCount = layerCount
+        self.width = width
+        self.capacity = capacity
+        keys = FloatBuffer(count: layerCount * capacity * width)
+        values = FloatBuffer(count: layerCount * capacity * width)
+    }
+
     /// Makes room for `total` tokens, keeping what is stored.
     func reserve(_ total: Int) {
         guard total > capacity else { return }

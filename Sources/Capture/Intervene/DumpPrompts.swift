@@ -23,6 +23,10 @@ public struct DumpPromptSet: Sendable {
     public let goldTokens: [Int32]
     /// First token of each label: [Y]
     public let labelIDs: [Int32]
+    /// The answer with the template's output format, e.g. " cold": [P]
+    public let goldText: [String]
+    /// Token ids of each row's query input (token_ids over query_span), [] for rows not done: [P][tokens]
+    public let queries: [[Int32]]
 
     public var rowCount: Int { tokens.count }
     public var doneRows: [Int] { done.indices.filter { done[$0] } }
@@ -40,7 +44,7 @@ public final class DumpPrompts {
     public let modelPath: String
     public let layers: Int, heads: Int, headDim: Int, modelWidth: Int
     public let sets: [DumpPromptSet]
-    private let file: HDF5File
+    let file: HDF5File
 
     public init(path: String) throws {
         guard FileManager.default.fileExists(atPath: path) else { throw InputError(file: path, "does not exist") }
@@ -103,13 +107,26 @@ public final class DumpPrompts {
         let done = try group.openDataset("done").read(as: UInt8.self).map { $0 == 1 }
         let promptIndex = try group.openDataset("prompt_index").read(as: Int32.self)
         let gold = try group.openDataset("gold_token").read(as: Int32.self)
-        guard done.count == counts.count, promptIndex.count == counts.count, gold.count == counts.count else {
-            throw InputError(file: path, "/sets/\(name): done, prompt_index and gold_token do not have one entry per prompt")
+        let goldText = try group.openDataset("gold_text").readStrings()
+        let spans = try group.openDataset("query_span").read(as: Int32.self)
+        guard done.count == counts.count, promptIndex.count == counts.count, gold.count == counts.count,
+              goldText.count == counts.count, spans.count == 2 * counts.count else {
+            throw InputError(file: path, "/sets/\(name): done, prompt_index, gold_token, gold_text and query_span do not have one entry per prompt")
+        }
+        // Rows the capture did not finish may hold anything.
+        let queries = try tokens.enumerated().map { row, prompt -> [Int32] in
+            guard done[row] else { return [] }
+            let start = Int(spans[2 * row]), end = Int(spans[2 * row + 1])
+            guard 0 <= start, start <= end, end <= prompt.count else {
+                throw InputError(file: path, "/sets/\(name)/query_span[\(row)] is [\(start), \(end)), outside the prompt's \(prompt.count) tokens")
+            }
+            return Array(prompt[start..<end])
         }
         return DumpPromptSet(name: name, task: try string("task"), variant: try string("variant"), shots: shots,
                              template: try string("template"), kind: kind, tokens: tokens, done: done,
                              promptIndex: promptIndex, goldTokens: gold,
-                             labelIDs: try group.openDataset("label_ids").read(as: Int32.self))
+                             labelIDs: try group.openDataset("label_ids").read(as: Int32.self), goldText: goldText,
+                             queries: queries)
     }
 
     public func set(named name: String) -> DumpPromptSet? { sets.first { $0.name == name } }

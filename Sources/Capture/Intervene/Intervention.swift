@@ -8,6 +8,10 @@ public struct InterventionRequest: Sendable {
         case ablate(headSetFiles: [String], mode: AblationMode, positions: AblationPositions)
         /// The exact CIE of every head on every shuffled-labels set with a clean partner.
         case cie
+        /// Every vector of the task-vector files added at each layer's resid_pre of the last token.
+        case steer(vectorFiles: [String], layers: SteeringLayers, scale: Float)
+        /// Yin & Steinhardt's mean ablation of top FV heads vs top induction heads.
+        case fvVsInduction(FVInductionRequest)
     }
 
     public var dump: String
@@ -39,6 +43,10 @@ struct InterventionOptions: Codable {
     let headSetFiles: [HeadSetFileEntry]?
     let headSets: [HeadSet]?
     let sets: [String]
+    var vectorFiles: [HeadSetFileEntry]? = nil
+    var layers: [Int]? = nil
+    var scale: Float? = nil
+    var comparison: FVInductionRequest? = nil
 
     var json: String {
         let encoder = JSONEncoder()
@@ -184,13 +192,19 @@ public enum Intervention {
             }
             summary.group = group
             summary.seconds = seconds
+        case .steer(let files, let layers, let scale):
+            summary = try steer(request, files: files, layers: layers, scale: scale, model: model, dump: dump,
+                                candidates: candidates, provenance: provenance, progress: progress)
+        case .fvVsInduction(let comparison):
+            summary = try compareFVAndInduction(request, comparison, model: model, dump: dump, candidates: candidates,
+                                                provenance: provenance, progress: progress)
         }
         return summary
     }
 
     /// Opens the writer, runs `body` over the sets, and finishes the dump. Returns the group's
     /// path and the seconds it took.
-    private static func execute(_ plan: InterventionPlan, dump: DumpPrompts, provenance: [String: String],
+    static func execute(_ plan: InterventionPlan, dump: DumpPrompts, provenance: [String: String],
                                 progress: (Int) -> ProgressReporter?,
                                 _ body: (InterventionWriter, [String: [Bool]], ProgressReporter?) throws -> Void) throws -> (String, Double) {
         // Everything is read: the writer opens the file for writing alone.
@@ -221,7 +235,7 @@ public enum Intervention {
         return ("/interventions/\(plan.name)", Date().timeIntervalSince(start))
     }
 
-    private static func groupName(_ name: String, dump: DumpPrompts) throws -> String {
+    static func groupName(_ name: String, dump: DumpPrompts) throws -> String {
         guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
             throw InputError(file: dump.path, "--name \(name.debugDescription) cannot name a group (no '/', not empty)")
         }
@@ -263,7 +277,7 @@ public enum Intervention {
         ])
     }
 
-    private static func json(_ entries: [String: String]) -> String {
+    static func json(_ entries: [String: String]) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return String(decoding: (try? encoder.encode(entries)) ?? Data(), as: UTF8.self)

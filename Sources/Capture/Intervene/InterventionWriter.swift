@@ -2,13 +2,45 @@ import Foundation
 import Shared
 
 // Legend: P = rows of a prompt set, S = head sets (ablation), L = layers, H = heads, Y = labels,
-// M = clean prompts behind a mean.
+// M = clean prompts behind a mean, V = steering vectors, D = d_model.
 
 /// Everything an intervention run writes that is known before its first forward pass: the
 /// whole layout of `/interventions/{name}` (DumpLayout.intervention, .interventionSet).
 public struct InterventionPlan: Sendable {
     public enum Kind: String, Sendable {
-        case ablation, cie
+        case ablation, cie, steering
+        case fvVsInduction = "fv_vs_induction"
+    }
+
+    /// Steering: the vectors as added ("none" first) and the layers.
+    public struct Steering: Sendable {
+        public let vectorNames: [String]
+        /// [V, D]
+        public let values: [Float]
+        public let layers: [Int]
+        public let dModel: Int
+
+        public init(vectorNames: [String], values: [Float], layers: [Int], dModel: Int) {
+            self.vectorNames = vectorNames
+            self.values = values
+            self.layers = layers
+            self.dModel = dModel
+        }
+    }
+
+    /// FV vs induction: what each head set is, and how many tokens are generated.
+    public struct Comparison: Sendable {
+        /// Per head set: "none", "fv", "induction", "fv_excluding_induction", "induction_excluding_fv", "random".
+        public let families: [String]
+        /// Per head set: k of top-k% (0 for "none").
+        public let percents: [Float]
+        public let newTokens: Int
+
+        public init(families: [String], percents: [Float], newTokens: Int) {
+            self.families = families
+            self.percents = percents
+            self.newTokens = newTokens
+        }
     }
 
     /// One prompt set's results group.
@@ -22,9 +54,11 @@ public struct InterventionPlan: Sendable {
         public let meanLeaveOneOut: Bool
         /// prompt_index of the clean rows the mean came from: [M]
         public let meanPromptIndex: [Int32]
+        /// Steering: 1 where the row's query is outside vector v's scoring prompts: [P, V]
+        public let outsideScoring: [UInt8]
 
         public init(name: String, rows: Int, labels: Int, classification: Bool, meanSet: String,
-                    meanLeaveOneOut: Bool, meanPromptIndex: [Int32]) {
+                    meanLeaveOneOut: Bool, meanPromptIndex: [Int32], outsideScoring: [UInt8] = []) {
             self.name = name
             self.rows = rows
             self.labels = labels
@@ -32,6 +66,7 @@ public struct InterventionPlan: Sendable {
             self.meanSet = meanSet
             self.meanLeaveOneOut = meanLeaveOneOut
             self.meanPromptIndex = meanPromptIndex
+            self.outsideScoring = outsideScoring
         }
     }
 
@@ -45,9 +80,11 @@ public struct InterventionPlan: Sendable {
     public let sets: [SetPlan]
     public let layers: Int
     public let heads: Int
+    public let steering: Steering?
+    public let comparison: Comparison?
 
     public init(name: String, kind: Kind, options: String, definitions: String, headSets: [HeadSet],
-                sets: [SetPlan], layers: Int, heads: Int) {
+                sets: [SetPlan], layers: Int, heads: Int, steering: Steering? = nil, comparison: Comparison? = nil) {
         self.name = name
         self.kind = kind
         self.options = options
@@ -56,6 +93,8 @@ public struct InterventionPlan: Sendable {
         self.sets = sets
         self.layers = layers
         self.heads = heads
+        self.steering = steering
+        self.comparison = comparison
     }
 
     var groupPath: String { "interventions/\(name)" }
@@ -137,7 +176,7 @@ public final class InterventionWriter {
         var scales: [String: HDF5Dataset] = [:]
         scales["layer"] = try run.createDimension("layer", size: plan.layers)
         scales["head"] = try run.createDimension("head", size: plan.heads)
-        if plan.kind == .ablation {
+        if plan.kind == .ablation || plan.kind == .fvVsInduction {
             scales["head_set"] = try run.createDimension("head_set", size: plan.headSets.count)
             try make(run, "head_set_name", DumpLayout.intervention, scales).writeStrings(plan.headSets.map(\.name))
             var mask = [UInt8](repeating: 0, count: plan.headSets.count * plan.layers * plan.heads)
@@ -145,6 +184,19 @@ public final class InterventionWriter {
                 for head in set.heads { mask[(s * plan.layers + head.layer) * plan.heads + head.head] = 1 }
             }
             try make(run, "head_mask", DumpLayout.intervention, scales).write(mask)
+        }
+        if let comparison = plan.comparison {
+            scales["generated"] = try run.createDimension("generated", size: comparison.newTokens)
+            try make(run, "head_set_family", DumpLayout.intervention, scales).writeStrings(comparison.families)
+            try make(run, "head_set_percent", DumpLayout.intervention, scales).write(comparison.percents)
+        }
+        if let steering = plan.steering {
+            scales["steer_vector"] = try run.createDimension("steer_vector", size: steering.vectorNames.count)
+            scales["steer_layer"] = try run.createDimension("steer_layer", size: steering.layers.count)
+            scales["d_model"] = try run.createDimension("d_model", size: steering.dModel)
+            try make(run, "steer_vector_name", DumpLayout.intervention, scales).writeStrings(steering.vectorNames)
+            try make(run, "steer_vector_values", DumpLayout.intervention, scales).write(steering.values)
+            try make(run, "steer_layer_index", DumpLayout.intervention, scales).write(steering.layers.map(Int32.init))
         }
         for set in plan.sets {
             let group = try run.createGroup("sets/\(set.name)")
@@ -159,8 +211,17 @@ public final class InterventionWriter {
                 names = ["gold_logprob", "argmax", "correct"] + (set.classification ? ["in_label_set"] : []) + ["label_logits"]
             case .cie:
                 names = ["corrupted_gold_prob", "gold_prob", "cie"]
+            case .steering:
+                names = ["steer_gold_logprob", "steer_argmax", "steer_correct"] + (set.classification ? ["steer_in_label_set"] : [])
+                    + ["steer_label_logits"]
+            case .fvVsInduction:
+                names = ["gold_logprob", "argmax", "correct"] + (set.classification ? ["in_label_set"] : [])
+                    + ["label_logits", "generated_ids", "generation_f1"]
             }
             for name in names { _ = try make(group, name, DumpLayout.interventionSet, local) }
+            if plan.kind == .steering {
+                try make(group, "outside_scoring", DumpLayout.interventionSet, local).write(set.outsideScoring)
+            }
             if !set.meanSet.isEmpty {
                 local["mean_prompt"] = try group.createDimension("mean_prompt", size: set.meanPromptIndex.count)
                 try make(group, "mean_prompt_index", DumpLayout.interventionSet, local).write(set.meanPromptIndex)

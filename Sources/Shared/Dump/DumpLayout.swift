@@ -226,12 +226,12 @@ public enum DumpLayout {
         path: "/interventions/{intervention}",
         meaning: "One `icl-capture intervene` run, added to a captured dump: exact interventions through the model on the dump's own prompts (docs/methods.md §14). Its dimension scales are its own (layer and head repeat the root's), so adding it changes no object the capture wrote.",
         dimensions: [
-            DumpDimension(name: "head_set", meaning: "ablation: an ablated head set; entry 0 is \"none\", the model unchanged"),
+            DumpDimension(name: "head_set", meaning: "ablation, fv_vs_induction: an ablated head set; entry 0 is \"none\", the model unchanged"),
             DumpDimension(name: "layer", meaning: "decoder layer (as the root's)"),
             DumpDimension(name: "head", meaning: "query head within a layer (as the root's)"),
-        ],
+        ] + steeringDimensions,
         attributes: [
-            DumpAttribute("kind", "string", "\"ablation\" or \"cie\""),
+            DumpAttribute("kind", "string", "\"ablation\", \"cie\", \"steering\" or \"fv_vs_induction\""),
             DumpAttribute("options", "string", "the run's options as JSON (mode, positions, head-set files with their sha256, sets); rerunning to resume requires them to match"),
             DumpAttribute("definitions", "string", "JSON: what the run computes, and where the replacement means come from"),
             DumpAttribute("sets", "string[]", "the prompt sets run, each a group under sets/"),
@@ -243,9 +243,9 @@ public enum DumpLayout {
             DumpAttribute("threads", "int", "compute threads of the run"),
         ],
         datasets: [
-            DumpDataset("head_set_name", ["head_set"], .string, "ablation: each head set's name as its file gives it; \"none\" first", optional: true, since: "1.2"),
-            DumpDataset("head_mask", ["head_set", "layer", "head"], .uint8, "ablation: 1 for the heads a set ablates", optional: true, since: "1.2"),
-        ])
+            DumpDataset("head_set_name", ["head_set"], .string, "ablation, fv_vs_induction: each head set's name as its file gives it; \"none\" first", optional: true, since: "1.2"),
+            DumpDataset("head_mask", ["head_set", "layer", "head"], .uint8, "ablation, fv_vs_induction: 1 for the heads a set ablates", optional: true, since: "1.2"),
+        ] + steeringDatasets)
 
     public static let interventionSet = DumpGroup(
         path: "/interventions/{intervention}/sets/{set}",
@@ -260,17 +260,46 @@ public enum DumpLayout {
             DumpAttribute("mean_leave_one_out", "int", "1 when each prompt's replacement mean leaves out the prompt itself (mean ablation of a clean set on its own prompts)"),
         ],
         datasets: [
-            DumpDataset("gold_logprob", ["prompt", "head_set"], .float32, "ablation: log-probability of gold_token over the full vocabulary", optional: true, since: "1.2"),
-            DumpDataset("argmax", ["prompt", "head_set"], .int32, "ablation: full-vocabulary argmax", optional: true, since: "1.2"),
-            DumpDataset("correct", ["prompt", "head_set"], .uint8, "ablation: 1 when argmax = gold_token (accuracy)", optional: true, since: "1.2"),
-            DumpDataset("in_label_set", ["prompt", "head_set"], .uint8, "ablation, classification sets: 1 when argmax is one of label_ids (label-set ratio)", optional: true, since: "1.2"),
-            DumpDataset("label_logits", ["prompt", "head_set", "label"], .float32, "ablation: logits of label_ids", optional: true, since: "1.2"),
+            DumpDataset("gold_logprob", ["prompt", "head_set"], .float32, "ablation, fv_vs_induction (first generated position): log-probability of gold_token over the full vocabulary", optional: true, since: "1.2"),
+            DumpDataset("argmax", ["prompt", "head_set"], .int32, "ablation, fv_vs_induction: full-vocabulary argmax", optional: true, since: "1.2"),
+            DumpDataset("correct", ["prompt", "head_set"], .uint8, "ablation, fv_vs_induction: 1 when argmax = gold_token (accuracy)", optional: true, since: "1.2"),
+            DumpDataset("in_label_set", ["prompt", "head_set"], .uint8, "ablation, fv_vs_induction, classification sets: 1 when argmax is one of label_ids (label-set ratio)", optional: true, since: "1.2"),
+            DumpDataset("label_logits", ["prompt", "head_set", "label"], .float32, "ablation, fv_vs_induction: logits of label_ids", optional: true, since: "1.2"),
             DumpDataset("corrupted_gold_prob", ["prompt"], .float32, "cie: P(gold_token) on the prompt as it is (a shuffled-labels prompt)", optional: true, since: "1.2"),
             DumpDataset("gold_prob", ["prompt", "layer", "head"], .float32, "cie: P(gold_token) with that head's z at the last position replaced by the clean mean", optional: true, since: "1.2"),
             DumpDataset("cie", ["prompt", "layer", "head"], .float32, "cie: gold_prob - corrupted_gold_prob, the causal indirect effect of the head", optional: true, since: "1.2"),
             DumpDataset("mean_prompt_index", ["mean_prompt"], .int32, "prompt_index of the clean prompts the mean came from", optional: true, since: "1.2"),
+        ] + steeringSetDatasets + [
             DumpDataset("done", ["prompt"], .uint8, "1 once the prompt's rows are written; rows with 0 hold no data", since: "1.2"),
         ])
+
+    /// Steering (`--steer`) and FV-vs-induction (`--fv-vs-induction`) runs: the run group's
+    /// own dimensions (docs/methods.md §16, §17).
+    public static let steeringDimensions = [
+        DumpDimension(name: "steer_vector", meaning: "steering: a task vector; entry 0 is \"none\", no vector"),
+        DumpDimension(name: "steer_layer", meaning: "steering: a layer whose resid_pre receives the vector"),
+        DumpDimension(name: "d_model", meaning: "steering: residual stream channels (as the root's)"),
+        DumpDimension(name: "generated", meaning: "fv_vs_induction: a greedily generated token"),
+    ]
+
+    public static let steeringDatasets = [
+        DumpDataset("steer_vector_name", ["steer_vector"], .string, "steering: each vector's name in its task-vector file; \"none\" first", optional: true, since: "1.2"),
+        DumpDataset("steer_vector_values", ["steer_vector", "d_model"], .float32, "steering: each vector as added, scale included (zero for \"none\")", optional: true, since: "1.2"),
+        DumpDataset("steer_layer_index", ["steer_layer"], .int32, "steering: the layer l whose resid_pre receives the vector", optional: true, since: "1.2"),
+        DumpDataset("head_set_family", ["head_set"], .string, "fv_vs_induction: none, fv, induction, fv_excluding_induction, induction_excluding_fv or random", optional: true, since: "1.2"),
+        DumpDataset("head_set_percent", ["head_set"], .float32, "fv_vs_induction: k of the top-k% set (0 for none)", optional: true, since: "1.2"),
+    ]
+
+    public static let steeringSetDatasets = [
+        DumpDataset("steer_gold_logprob", ["prompt", "steer_vector", "steer_layer"], .float32, "steering: log-probability of gold_token over the full vocabulary with the vector added", optional: true, since: "1.2"),
+        DumpDataset("steer_argmax", ["prompt", "steer_vector", "steer_layer"], .int32, "steering: full-vocabulary argmax", optional: true, since: "1.2"),
+        DumpDataset("steer_correct", ["prompt", "steer_vector", "steer_layer"], .uint8, "steering: 1 when argmax = gold_token (accuracy)", optional: true, since: "1.2"),
+        DumpDataset("steer_in_label_set", ["prompt", "steer_vector", "steer_layer"], .uint8, "steering, classification sets: 1 when argmax is one of label_ids (label-set ratio)", optional: true, since: "1.2"),
+        DumpDataset("steer_label_logits", ["prompt", "steer_vector", "steer_layer", "label"], .float32, "steering: logits of label_ids", optional: true, since: "1.2"),
+        DumpDataset("outside_scoring", ["prompt", "steer_vector"], .uint8, "steering: 1 when the prompt's query is not the query of any prompt the vector was computed from (evaluate on these); 1 for \"none\"", optional: true, since: "1.2"),
+        DumpDataset("generated_ids", ["prompt", "head_set", "generated"], .int32, "fv_vs_induction: greedy continuation under the ablation (at the last prompt token and every generated token); -1 after EOS", optional: true, since: "1.2"),
+        DumpDataset("generation_f1", ["prompt", "head_set"], .float32, "fv_vs_induction: token F1 of the continuation against gold_text (docs/methods.md §17)", optional: true, since: "1.2"),
+    ]
 
     /// What `icl-capture intervene` adds to a dump.
     public static let interventionGroups = [intervention, interventionSet]
