@@ -22,6 +22,29 @@ public struct AblationEstimate: Sendable, Codable {
     public let labelSetRatio: Double?
 }
 
+/// Per-prompt direct-effect estimates of the head sets compared with exact interventions
+/// (docs/methods.md §18.3), in SetRows order: metric k of prompt p under head set s and mode m
+/// is `values[((slot(s) * 2 + m) * prompts + p) * metrics + k]`, metrics as in `Metric`.
+public struct AblationPerPrompt: Sendable {
+    public enum Metric: Int, CaseIterable, Sendable {
+        case goldLogit, goldLogprobLabels, labelCorrect, goldLogprobVocab, correct, inLabelSet
+    }
+
+    public static let metrics = Metric.allCases.count
+    /// Head-set index (in the pass's order) -> slot; the baseline is `baselineSlot`.
+    public let slots: [Int: Int]
+    public let baselineSlot: Int
+    public let prompts: Int
+    public let values: [Double]
+
+    /// nil when the head set kept no per-prompt values; mode 0 = zero, 1 = mean.
+    public func value(set: Int?, mode: Int, prompt: Int, _ metric: Metric) -> Double? {
+        let slot = set.map { slots[$0] } ?? baselineSlot
+        guard let slot else { return nil }
+        return values[((slot * 2 + mode) * prompts + prompt) * Self.metrics + metric.rawValue]
+    }
+}
+
 /// How much of each layer's change in alignment and logit difference a head set's heads in
 /// that layer make (docs/methods.md §9). [L] each.
 public struct GeometryContribution: Sendable {
@@ -37,9 +60,12 @@ public struct GeometryContribution: Sendable {
 enum AblationPass {
     static let chunkPrompts = HeadScorePass.chunkPrompts
 
+    /// `kinds` names each head set's kind in the estimates (default: the set's own); the sets
+    /// whose index is in `perPromptSets` also keep every prompt's values (with the baseline's).
     static func run(dump: ShardedDump, weights w: DumpWeights, scores: SetScores, headSets: [HeadSet],
+                    kinds: [String]? = nil, perPromptSets: [Int] = [],
                     geometrySets: [HeadSet], progress: ((Int) -> Void)? = nil) throws
-        -> (estimates: [AblationEstimate], geometry: [GeometryContribution]) {
+        -> (estimates: [AblationEstimate], geometry: [GeometryContribution], perPrompt: AblationPerPrompt) {
         let rows = scores.rows, space = scores.space
         let l = w.layers, h = w.heads, e = w.dHead, d = w.dModel, y = space.count, p = rows.count
         let n = l * h
@@ -107,6 +133,16 @@ enum AblationPass {
         let metrics = 6
         var totals = [Double](repeating: 0, count: (headSets.count + 1) * 2 * metrics)
         var geometryTotals = [Double](repeating: 0, count: geometrySets.count * l * 2)
+        // Per-prompt values: slot of each kept set's accumulator index (set * 2 + mode), the
+        // baseline's last; each prompt is written by the one worker whose chunk holds it.
+        let keptSlots = Dictionary(uniqueKeysWithValues: perPromptSets.enumerated().map { ($1, $0) })
+        let baselineSlot = perPromptSets.count
+        let keptValues = UnsafeMutableBufferPointer<Double>.allocate(capacity: (baselineSlot + 1) * 2 * p * metrics)
+        keptValues.initialize(repeating: .nan)
+        defer { keptValues.deallocate() }
+        let keptTarget: (Int) -> Int? = { index in
+            index == headSets.count * 2 ? baselineSlot * 2 : keptSlots[index / 2].map { $0 * 2 + index % 2 }
+        }
         let lock = NSLock()
         var failure: Error?
         var finished = 0
@@ -139,11 +175,15 @@ enum AblationPass {
             /// Adds the metrics of the final streams in `streams` ([streamCount, D]; row r is prompt
             /// done[r % m]) to accumulator `index(r)`, recomputing the final norm of each.
             func accumulate(streamCount: Int, index: (Int) -> Int) {
+                func add(_ r: Int, _ metric: Int, _ value: Double) {
+                    local[index(r) * metrics + metric] += value
+                    if let kept = keptTarget(index(r)) { keptValues[(kept * p + done[r % m].slot) * metrics + metric] = value }
+                }
                 let logits = scratch.logits.pointer
                 BLAS.matmulTransposedB(streams, lda: d, folded.pointer, ldb: d, logits, ldc: y, m: streamCount, n: y, k: d)
                 var scales = [Float](repeating: 0, count: streamCount)
                 for r in 0..<streamCount {
-                    let slot = done[r % m].slot, target = index(r) * metrics, row = logits + r * y
+                    let slot = done[r % m].slot, row = logits + r * y
                     let scale = 1 / (VectorMath.sumOfSquares(streams + r * d, count: d) / Float(d) + w.epsilon).squareRoot()
                     scales[r] = scale
                     var largest = -Float.infinity, best = 0
@@ -154,9 +194,9 @@ enum AblationPass {
                     var expSum = 0.0
                     for label in 0..<y { expSum += exp(Double(row[label] - largest)) }
                     let gold = space.goldIndex[slot]
-                    local[target] += Double(row[gold])
-                    local[target + 1] += Double(row[gold]) - Double(largest) - log(expSum)
-                    local[target + 2] += best == gold ? 1 : 0
+                    add(r, 0, Double(row[gold]))
+                    add(r, 1, Double(row[gold]) - Double(largest) - log(expSum))
+                    add(r, 2, best == gold ? 1 : 0)
                 }
                 guard full else { return }
                 let v = w.vocabularySize, normed = scratch.normed.pointer, vocabulary = scratch.vocabulary.pointer
@@ -169,16 +209,16 @@ enum AblationPass {
                     BLAS.matmulTransposedB(normed, lda: d, vocabularyRows.pointer, ldb: d, vocabulary, ldc: v,
                                            m: batch, n: v, k: d)
                     for b in 0..<batch {
-                        let r = first + b, logitsRow = vocabulary + b * v, target = index(r) * metrics
+                        let r = first + b, logitsRow = vocabulary + b * v
                         var top = 0
                         for t in 1..<v where logitsRow[t] > logitsRow[top] { top = t }
                         let peak = logitsRow[top]
                         var expSum = 0.0
                         for t in 0..<v { expSum += Double(exp(logitsRow[t] - peak)) }
                         let goldToken = Int(rows.goldToken[done[r % m].slot])
-                        local[target + 3] += Double(logitsRow[goldToken]) - Double(peak) - log(expSum)
-                        local[target + 4] += top == goldToken ? 1 : 0
-                        local[target + 5] += labelTokens.contains(Int32(top)) ? 1 : 0
+                        add(r, 3, Double(logitsRow[goldToken]) - Double(peak) - log(expSum))
+                        add(r, 4, top == goldToken ? 1 : 0)
+                        add(r, 5, labelTokens.contains(Int32(top)) ? 1 : 0)
                     }
                 }
             }
@@ -248,15 +288,17 @@ enum AblationPass {
         }
         var estimates = [estimate("baseline", "baseline", 0, "none", headSets.count * 2)]
         for (s, set) in headSets.enumerated() {
-            estimates.append(estimate(set.name, set.kind.rawValue, set.heads.count, "zero", s * 2))
-            estimates.append(estimate(set.name, set.kind.rawValue, set.heads.count, "mean", s * 2 + 1))
+            let kind = kinds?[s] ?? set.kind.rawValue
+            estimates.append(estimate(set.name, kind, set.heads.count, "zero", s * 2))
+            estimates.append(estimate(set.name, kind, set.heads.count, "mean", s * 2 + 1))
         }
         let geometry = geometrySets.enumerated().map { g, set in
             GeometryContribution(headSet: set.name,
                                  alignment: (0..<l).map { geometryTotals[(g * l + $0) * 2] / count },
                                  logitDifference: (0..<l).map { geometryTotals[(g * l + $0) * 2 + 1] / count })
         }
-        return (estimates, geometry)
+        let perPrompt = AblationPerPrompt(slots: keptSlots, baselineSlot: baselineSlot, prompts: p, values: Array(keptValues))
+        return (estimates, geometry, perPrompt)
     }
 
     /// What adding `x` ([D]) to the residual stream `h` ([D]) does: the change in its alignment

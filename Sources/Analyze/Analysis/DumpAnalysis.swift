@@ -2,7 +2,9 @@ import Foundation
 import Shared
 
 /// The whole analysis of one capture (one file or its shards): induction scores from the probe,
-/// then per set the scores, the top sets, intervals, and the ablation and geometry estimates.
+/// then per set the scores, the top sets, intervals, and the ablation and geometry estimates;
+/// where the dump holds `icl-capture intervene` runs, their exact results beside the estimates
+/// (docs/methods.md §18).
 public struct DumpAnalysis: Sendable {
     public let dump: ShardedDump
     public let weights: DumpWeights
@@ -10,6 +12,10 @@ public struct DumpAnalysis: Sendable {
     public let induction: InductionScores?
     public let topInduction: HeadSet?
     public let fileSets: [HeadSet]
+    /// Every /interventions run of the dump (listed in summary.json, read where the kind is known).
+    public let interventions: [InterventionRun]
+    /// Exact CIE and function-vector scores, when the dump has a CIE run.
+    public let functionVector: FunctionVectorScores?
     public let sets: [SetAnalysis]
     public var layers: Int { weights.layers }
     public var heads: Int { weights.heads }
@@ -28,6 +34,10 @@ public struct DumpAnalysis: Sendable {
         topInduction = induction.map { scores in
             HeadSet(name: "top_induction", kind: .named, heads: Ranking.topIndices(scores.stripe, count: k).map { HeadID(index: $0, heads: weights.heads) })
         }
+        let interventions = try InterventionRun.all(in: dump)
+        self.interventions = interventions
+        let functionVector = try FunctionVectorScores(dump: dump, runs: interventions, weights: weights, topCount: k)
+        self.functionVector = functionVector
         fileSets = try options.headSetFiles.flatMap { path in
             try HeadSetFile.read(path: path, layers: weights.layers, heads: weights.heads).map {
                 HeadSet(name: "file:\($0.name)", kind: .file, heads: $0.heads)
@@ -61,21 +71,49 @@ public struct DumpAnalysis: Sendable {
             let attentionBootstrap = HeadBootstrap(scores: scores.attention.map(Double.init), prompts: rows.count,
                                                    heads: n * KeyCategory.allCases.count, replicates: options.bootstrapReplicates,
                                                    seed: SplitMix64.derive(setSeed, SplitMix64.fnv1a("attention")), topCount: 0)
-            let named = [topTR, topTL] + (topInduction.map { [$0] } ?? []) + fileSets
+            let named = [topTR, topTL] + (topInduction.map { [$0] } ?? []) + (functionVector.map { [$0.top] } ?? []) + fileSets
             let excluded = Set(named.flatMap(\.heads))
             let random = HeadSet.randomSets(count: options.randomSets, size: k, layers: weights.layers, heads: weights.heads,
                                             excluded: excluded, seed: setSeed &+ 2)
-            let (ablation, geometry) = try AblationPass.run(dump: dump, weights: weights, scores: scores,
-                                                            headSets: named + random, geometrySets: [topTR, topTL]) { done in
+            // Exact ablations of this set; each head set of an answer-position run gets an
+            // estimate: the report's set with the same heads, else one added for it (§18.3).
+            let slots = PromptSlots(rows: rows, files: dump.files.count)
+            let exact = try interventions.filter { $0.kind == .ablation && $0.sets.contains(name) }.map {
+                try ExactAblation(run: $0, set: name, rows: rows, slots: slots, dump: dump)
+            }
+            var passSets = named + random
+            var kinds = passSets.map(\.kind.rawValue)
+            var estimateIndex: [[Int?]] = []
+            for run in exact {
+                guard EstimateVsTruth.mismatch(run, rows: rows) == nil else {
+                    estimateIndex.append([])
+                    continue
+                }
+                estimateIndex.append(run.run.headSets.enumerated().map { s, headSet in
+                    guard s > 0 else { return nil }
+                    if let index = passSets.firstIndex(where: { $0.heads == headSet.heads }) { return index }
+                    passSets.append(HeadSet(name: "\(run.run.name):\(headSet.name)", kind: headSet.kind, heads: headSet.heads))
+                    kinds.append("intervention")
+                    return passSets.count - 1
+                })
+            }
+            let compared = Array(Set(estimateIndex.flatMap { $0.compactMap { $0 } })).sorted()
+            let (ablation, geometry, perPrompt) = try AblationPass.run(dump: dump, weights: weights, scores: scores,
+                                                                       headSets: passSets, kinds: kinds, perPromptSets: compared,
+                                                                       geometrySets: [topTR, topTL]) { done in
                 progress?.advance(by: 0, tokens: 0, label: "\(name): ablation \(done)/\(rows.count)")
             }
+            let truth = EstimateVsTruth(exact: exact, estimateIndex: estimateIndex, estimateNames: passSets.map(\.name),
+                                        perPrompt: perPrompt, rows: rows, space: space)
             progress?.advance(by: 1, tokens: rows.count, label: name)
             sets.append(SetAnalysis(scores: scores,
                                     behaviour: SetBehaviour(rows: rows, space: space, seed: setSeed &+ 3, replicates: 2000),
                                     topTR: topTR, topTL: topTL, trBootstrap: trBootstrap, tlBootstrap: tlBootstrap,
                                     dlaGoldBootstrap: dlaGoldBootstrap, dlaMarginBootstrap: dlaMarginBootstrap,
                                     attentionBootstrap: attentionBootstrap,
-                                    randomSets: random, ablation: ablation, geometry: geometry))
+                                    randomSets: random, ablation: ablation, geometry: geometry,
+                                    exactAblations: exact, estimateVsTruth: truth,
+                                    exactCIE: functionVector?.perSet[name]))
         }
         self.sets = sets
     }

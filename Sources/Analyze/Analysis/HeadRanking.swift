@@ -5,6 +5,8 @@ import Shared
 public struct HeadRanking: Sendable, Encodable {
     public enum Score: String, Sendable, Codable, CaseIterable {
         case tr, tl, dla, induction
+        /// Function-vector score: the exact CIE's mean over prompts and tasks (AIE, docs/methods.md §18.2).
+        case fv
     }
 
     public let score: Score
@@ -31,6 +33,21 @@ public struct HeadRanking: Sendable, Encodable {
         if score == .induction {
             guard let probe = dump.probeNames.first else { throw InputError(file: path, "has no induction probe set") }
             values = try InductionScores.compute(dump: dump, probe: probe).stripe
+        } else if score == .fv {
+            let k = Ranking.topCount(fraction: options.topFraction, of: n)
+            guard let fv = try FunctionVectorScores(dump: dump, runs: try InterventionRun.all(in: dump), weights: weights, topCount: k) else {
+                throw InputError(file: path, "has no exact CIE (run icl-capture intervene --cie on it first)")
+            }
+            if let set {
+                guard let exact = fv.perSet[set] else {
+                    throw InputError(file: path, "set \(set) has no exact CIE (sets with one: \(fv.perSet.keys.sorted().joined(separator: ", ")))")
+                }
+                values = exact.meanCIE
+                used = [set]
+            } else {
+                values = fv.aie
+                used = fv.perSet.keys.sorted()
+            }
         } else {
             if let set, !dump.setNames.contains(set) {
                 throw InputError(file: path, "has no set \(set) (sets: \(dump.setNames.joined(separator: ", ")))")

@@ -63,6 +63,12 @@ public struct SetAnalysis: Sendable {
     public let randomSets: [HeadSet]
     public let ablation: [AblationEstimate]
     public let geometry: [GeometryContribution]
+    /// The dump's exact ablation runs on this set (docs/methods.md §14), in run-name order.
+    public let exactAblations: [ExactAblation]
+    /// Direct-effect estimates against the exact total effects (§18.3).
+    public let estimateVsTruth: EstimateVsTruth
+    /// Shuffled-labels sets with a CIE run: its exact results (§18.2).
+    public let exactCIE: ExactCIE?
 
     public var info: SetInfo { scores.rows.info }
 }

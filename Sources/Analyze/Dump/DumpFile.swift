@@ -17,8 +17,10 @@ public final class DumpFile: @unchecked Sendable {
     public let activationType: HDF5ElementType
     public let setNames: [String]
     public let probeNames: [String]
-    /// Extent of every dimension, per group path ("/", "model", "sets/<name>", "probes/<name>"),
-    /// the root's dimensions included in each.
+    /// The `icl-capture intervene` runs the file holds (format 1.2): groups under /interventions.
+    public let interventionNames: [String]
+    /// Extent of every dimension, per group path ("/", "model", "sets/<name>", "probes/<name>",
+    /// "interventions/<run>", "interventions/<run>/sets/<name>"), the root's dimensions included in each.
     public let sizes: [String: [String: Int]]
 
     public init(path: String) throws {
@@ -70,10 +72,16 @@ public final class DumpFile: @unchecked Sendable {
         for name in probeNames {
             sizes["probes/\(name)"] = try Self.dimensionSizes(DumpLayout.probeSet, at: "probes/\(name)", in: file, path: path, inherited: root)
         }
+        let interventions = try InterventionGroups.sizes(in: file, path: path, captured: sizes, setNames: setNames)
+        interventionNames = interventions.names
+        sizes.merge(interventions.sizes) { _, new in new }
         self.sizes = sizes
         try checkDatasets(DumpLayout.model, at: "model")
         for name in setNames { try checkDatasets(DumpLayout.promptSet, at: "sets/\(name)") }
         for name in probeNames { try checkDatasets(DumpLayout.probeSet, at: "probes/\(name)") }
+        for group in interventions.groups {
+            try checkDatasets(group.isRun ? DumpLayout.intervention : DumpLayout.interventionSet, at: group.path)
+        }
     }
 
     /// The extent of each of `group`'s dimensions, read from its 1-D dimension-scale datasets.
@@ -106,7 +114,10 @@ public final class DumpFile: @unchecked Sendable {
                 throw InputError(file: path, "dataset /\(datasetPath) is missing")
             }
             let dataset = try file.openDataset(datasetPath)
-            let expectedShape = spec.dimensions.map { sizes[$0] ?? -1 }
+            if let absent = spec.dimensions.first(where: { sizes[$0] == nil }) {
+                throw InputError(file: path, "dataset /\(datasetPath) uses dimension \(absent), which /\(groupPath) has no scale for")
+            }
+            let expectedShape = spec.dimensions.map { sizes[$0]! }
             guard dataset.shape == expectedShape else {
                 throw InputError(file: path, "dataset /\(datasetPath) has shape \(dataset.shape), expected \(expectedShape) for \(spec.dimensions)")
             }

@@ -14,7 +14,7 @@ enum ReportFigures {
 
     static func write(_ analyses: [DumpAnalysis], to folder: URL) throws -> Written {
         var written = Written()
-        func save(_ figure: some SVGFigure, _ file: String, section: String, caption: String) throws {
+        func save(_ figure: any SVGFigure, _ file: String, section: String, caption: String) throws {
             try figure.write(to: folder.appendingPathComponent(file))
             written.figures.append((section, HTMLReport.Figure(file: file, caption: caption)))
         }
@@ -111,6 +111,9 @@ enum ReportFigures {
                                   referenceName: "\(random.count / 2) random head sets (mean ablation)"),
                          fileName(prefix, name, "ablation"), section: setSection,
                          caption: "Estimated label-restricted accuracy when the head set's direct contributions at the answer position are removed or replaced by their leave-one-out mean, with the final norm recomputed; boxes: the random head sets of the same size. Direct effects only: no downstream head sees the change.")
+                try InterventionFigures.write(analysis, set, prefix: prefix, section: setSection) { figure, file, section, caption in
+                    try save(figure, file, section: section, caption: caption)
+                }
             }
         }
         if analyses.count > 1 {
@@ -131,6 +134,33 @@ enum ReportFigures {
         return written
     }
 
+    /// The exact interventions' tables, when any dump holds a run this analyzer reads.
+    static func interventionSection(_ analyses: [DumpAnalysis], tables: [(String, CSVTable)]) -> HTMLReport.Section? {
+        let runs = analyses.flatMap(\.interventions)
+        guard !runs.isEmpty else { return nil }
+        func table(_ name: String, _ caption: String, keep: ([CSVValue]) -> Bool = { _ in true }) -> HTMLReport.Table? {
+            guard let found = tables.first(where: { $0.0 == name })?.1 else { return nil }
+            let kept = CSVTable(header: found.header, rows: found.rows.filter(keep))
+            return kept.rows.isEmpty ? nil : HTMLReport.Table(caption: caption, table: kept, maxRows: 40, csvFile: name)
+        }
+        let scope = InterventionTables.truthHeader.firstIndex(of: "scope")!
+        let shown = [
+            table("estimate_vs_truth.csv", "Direct-effect estimate (analyzer, from the dump) against the exact total effect (model) over all prompts and head sets of each run, and over the head sets' means (estimate_vs_truth.csv; per head set there, per prompt in estimate_vs_truth_prompts.csv)") {
+                $0[scope] != .text("head_set")
+            },
+            table("ablation_exact.csv", "Exact ablations through the model: behaviour per head set and its change from the unablated model, with the random head sets' spread (ablation_exact.csv)") {
+                $0[5] != .text("random")
+            },
+            table("overlap.csv", "Overlap of the top TR, TL, induction and FV sets (overlap.csv)"),
+        ].compactMap { $0 }
+        let listed = runs.map { run in
+            "\(run.name) (\(run.storedKind)\(run.mode.map { ", \($0)" } ?? "")\(run.positions.map { " at \($0)" } ?? "")\(run.kind == nil ? "; not read: unknown kind" : ""))"
+        }
+        return HTMLReport.Section(heading: "Exact interventions",
+                                  paragraphs: ["Runs of icl-capture intervene in the dumps: " + listed.joined(separator: "; ") + ". The analyzer's ablation estimates are direct effects (docs/methods.md §5); the runs' results are total effects through the model (§14); both are compared in §18."],
+                                  tables: shown)
+    }
+
     static func variantOrder(_ variant: String) -> Int {
         ["clean", "shuffled_labels", "random_labels", "abstract_labels", "zero_shot"].firstIndex(of: variant) ?? 9
     }
@@ -145,6 +175,7 @@ enum ReportFigures {
                              table: table, maxRows: 40, csvFile: name)
         }
         sections.append(HTMLReport.Section(heading: "Prompt sets", tables: setTables))
+        if let section = interventionSection(analyses, tables: tables) { sections.append(section) }
         for section in order {
             sections.append(HTMLReport.Section(heading: section, figures: figures.figures.filter { $0.section == section }.map(\.figure)))
         }

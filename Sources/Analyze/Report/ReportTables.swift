@@ -18,7 +18,7 @@ enum ReportTables {
         for score in ["tr", "tl", "dla_gold", "dla_margin"] + attentionColumns.map(\.column) {
             header += ["\(score)_ci_low", "\(score)_ci_high"]
         }
-        header += ["top_tr_frequency", "top_tl_frequency", "top_dla_gold_frequency", "dump"]
+        header += ["top_tr_frequency", "top_tl_frequency", "top_dla_gold_frequency", "cie_exact", "fv_score", "top_fv", "dump"]
         var rows: [[CSVValue]] = []
         for analysis in analyses {
             for set in analysis.sets {
@@ -26,6 +26,8 @@ enum ReportTables {
                 let tr = s.meanTR, tl = s.meanTL, gold = s.meanDLAGold, margin = s.meanDLAMargin
                 let attention = s.meanAttention, undefined = s.undefinedTL
                 let topTR = Set(set.topTR.heads), topTL = Set(set.topTL.heads)
+                let fv = analysis.functionVector, topFV = Set(fv?.top.heads ?? [])
+                let cie = set.exactCIE?.meanCIE
                 for j in 0..<n {
                     let id = HeadID(index: j, heads: analysis.heads)
                     var row: [CSVValue] = [.text(set.info.name), .text(set.info.task), .text(set.info.variant), .int(set.info.shots),
@@ -46,7 +48,8 @@ enum ReportTables {
                         row += interval(set.attentionBootstrap, j * categories.count + category.rawValue)
                     }
                     row += [.number(set.trBootstrap.topFrequency[j]), .number(set.tlBootstrap.topFrequency[j]),
-                            .number(set.dlaGoldBootstrap.topFrequency[j]), .text(analysis.dump.displayName)]
+                            .number(set.dlaGoldBootstrap.topFrequency[j]), number(cie?[j]), number(fv?.aie[j]),
+                            fv == nil ? .missing : .int(topFV.contains(id) ? 1 : 0), .text(analysis.dump.displayName)]
                     rows.append(row)
                 }
             }

@@ -30,6 +30,10 @@ public enum ReportWriter {
                 ("geometry.csv", ReportTables.geometry(analyses)), ("correlations.csv", ReportCorrelations.table(analyses)),
                 ("ablation.csv", ReportTables.ablation(analyses)), ("components.csv", ReportTables.components(analyses)),
                 ("depth.csv", ReportCorrelations.depth(analyses)),
+                ("estimate_vs_truth.csv", InterventionTables.estimateVsTruth(analyses)),
+                ("estimate_vs_truth_prompts.csv", InterventionTables.estimateVsTruthPrompts(analyses)),
+                ("ablation_exact.csv", InterventionTables.exactAblation(analyses)),
+                ("overlap.csv", InterventionTables.overlap(analyses)),
             ]
             for (name, table) in tables { try table.write(to: staging.appendingPathComponent(name)) }
             let perPromptFiles = perPrompt ? try PerPromptTables.write(analyses, to: staging) : []
@@ -81,6 +85,23 @@ enum ReportSummary {
         let topInduction: [HeadID]?
         let headSetFiles: [String: [HeadID]]
         let sets: [String: SetEntry]
+        /// Every /interventions run (docs/methods.md §18.1) and the function-vector heads (§18.2).
+        let interventions: [InterventionEntry]
+        let topFV: [HeadID]?
+        let fvTasks: [String]?
+    }
+
+    /// What the report read of one intervention run.
+    struct InterventionEntry: Encodable {
+        let name: String
+        let kind: String
+        /// false for kinds this analyzer does not read (their results are not in the report).
+        let read: Bool
+        let mode: String?
+        let positions: String?
+        let headSets: [String: [HeadID]]?
+        let sets: [String]
+        let files: [String]
     }
 
     struct SetEntry: Encodable {
@@ -95,6 +116,11 @@ enum ReportSummary {
         let randomSets: [String: [HeadID]]
         let behaviour: SetBehaviour
         let componentMaxError: Float
+        /// The exact ablation runs on this set, the CIE run its cie_exact comes from, and the
+        /// runs left out of the estimate-vs-truth comparison with the reason (§18).
+        let exactAblations: [String]
+        let cieRun: String?
+        let estimateVsTruthSkipped: [EstimateVsTruth.Skipped]
     }
 
     static let definitions: [String: String] = [
@@ -114,6 +140,12 @@ enum ReportSummary {
         "random_sets": "drawn uniformly from the heads outside every named set, same size as the top sets, seeded per set (§5)",
         "intervals": "Wilson 95% for proportions; percentile bootstrap over prompts for means and top-set membership (§8)",
         "score_intervals": "per head and set: percentile bootstrap 95% intervals over prompts of tr_score, tl_score, dla_gold, dla_margin and the attention masses (*_ci_low, *_ci_high); top_tr_frequency, top_tl_frequency, top_dla_gold_frequency: share of replicates whose top-k set by that score holds the head (§12)",
+        "interventions": "exact results of icl-capture intervene runs read from /interventions (docs/methods.md §14, §18.1); each shard's run holds its own prompts' rows, merged by prompt_index; runs of other kinds are listed, not read",
+        "cie_exact": "heads.csv, rows of a shuffled-labels set with a CIE run: mean over the run's finished prompts of the exact CIE, P(gold | z_h at the last position := clean mean) - P(gold | corrupted) (§10.1, §18.2); empty elsewhere. No first-order (attribution-patching) CIE column: the dump holds no gradients",
+        "fv_score": "heads.csv: the function-vector score (AIE, Todd et al.): per task the mean exact CIE over the prompts of its CIE sets, then the mean over tasks; top_fv: its top k heads, k and ties as top_sets (§18.2)",
+        "exact_ablation": "ablation_exact.csv: the exact run's accuracy, label-set ratio, label-restricted accuracy and mean full-vocabulary gold log-probability per head set, their change from head set none (the model unchanged) and, for non-random sets, the mean, 5th and 95th percentile of that change over the run's random head sets of the same size (§18.4)",
+        "estimate_vs_truth": "estimate_vs_truth.csv: per prompt the analyzer's direct-effect estimate (§5: direct path only, final norm recomputed) of the change from the unablated model against the exact total effect (§14) of the same head set, same replacement, answer position; Pearson, Spearman, sign agreement (sign 0 counts as its own sign) and the pair of largest |difference| per head set, over all pairs, and over the head sets' means; mean ablation only where the exact run's mean is the estimate's leave-one-out mean over the set's own prompts (§18.3)",
+        "overlap": "overlap.csv: Jaccard |A ∩ B| / |A ∪ B| of the top TR, TL (the set's), induction and FV (the dump's) sets (§12, §18.5)",
         "per_prompt": "per_prompt/SET.csv (--per-prompt): one row per done prompt x layer x head of the per-prompt values whose means are heads.csv's tr_score, tl_score (prompts where TL is defined; nan elsewhere), dla_gold, dla_margin and attention masses; prompt_index is the dump's; gold_logprob as stored, correct = argmax is the gold first token, label_correct = the label argmax is the gold label (§8, §15)",
     ]
 
@@ -133,8 +165,16 @@ enum ReportSummary {
                                                    labels: set.scores.space.tokens.map { analysis.weights.text(of: $0) },
                                                    prompts: set.scores.prompts, topTR: set.topTR.heads, topTL: set.topTL.heads,
                                                    randomSets: Dictionary(set.randomSets.map { ($0.name, $0.heads) }, uniquingKeysWith: { a, _ in a }),
-                                                   behaviour: set.behaviour, componentMaxError: set.scores.componentError))
-                      }, uniquingKeysWith: { a, _ in a }))
+                                                   behaviour: set.behaviour, componentMaxError: set.scores.componentError,
+                                                   exactAblations: set.exactAblations.map(\.run.name), cieRun: set.exactCIE?.run.name,
+                                                   estimateVsTruthSkipped: set.estimateVsTruth.skipped))
+                      }, uniquingKeysWith: { a, _ in a }),
+                      interventions: analysis.interventions.map { run in
+                          InterventionEntry(name: run.name, kind: run.storedKind, read: run.kind != nil, mode: run.mode, positions: run.positions,
+                                            headSets: run.kind == .ablation ? Dictionary(run.headSets.map { ($0.name, $0.heads) }, uniquingKeysWith: { a, _ in a }) : nil,
+                                            sets: run.sets, files: run.files)
+                      },
+                      topFV: analysis.functionVector?.top.heads, fvTasks: analysis.functionVector?.perTask.keys.sorted())
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
