@@ -85,7 +85,7 @@ public enum CaptureMemory {
 
     /// Prompts and tokens of each batch: consecutive prompts within `budget` tokens, a longer
     /// prompt alone (as CaptureRunner packs them).
-    static func batches(_ lengths: [Int], budget: Int) -> [(prompts: Int, tokens: Int)] {
+    public static func batches(_ lengths: [Int], budget: Int) -> [(prompts: Int, tokens: Int)] {
         var result: [(prompts: Int, tokens: Int)] = []
         var current = (prompts: 0, tokens: 0)
         for length in lengths {

@@ -82,7 +82,7 @@ struct RunCommand: ParsableCommand {
         _ = try templateList()
         let shard = try Shard(parsing: self.shard)
         if shard.count > n { throw ValidationError("--shard \(shard): more shards than prompts per set (--n \(n))") }
-        try OutputPath.validate(out, resuming: resume)
+        try OutputPath.validateFile(out, option: "--out", ifExists: resume ? nil : "exists; pass --resume to continue it, or choose another --out")
     }
 
     private func variantList() throws -> [PromptVariant] {

@@ -121,4 +121,28 @@ final class CommandLineFuzzTests: XCTestCase {
         let help = try CaptureTool.run(["run", "--help"])
         XCTAssertTrue(help.succeeded && help.standardOutput.contains("Example"), "\(help)")
     }
+
+    func testPackAndReportCheckTheirOutputsFirst() throws {
+        let dump = scratch.path("d.h5")
+        let capture = try CaptureTool.capture(["--tasks", "antonym", "--n", "2", "--shots", "1", "--probe-sequences", "0"], out: dump)
+        XCTAssertTrue(capture.succeeded, "\(capture)")
+        let before = try Data(contentsOf: URL(fileURLWithPath: dump))
+        try assertRefused(["pack", dump, dump], mentioning: [dump, "the dump itself"])
+        try assertRefused(["pack", dump, ""], mentioning: ["OUT"])
+        try assertRefused(["pack", dump, scratch.path("absent/p.h5")], mentioning: ["not a folder"])
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dump)), before)
+
+        // The report's folder is checked before the dumps are read (this one does not exist).
+        let file = scratch.path("file")
+        try Data("x".utf8).write(to: URL(fileURLWithPath: file))
+        for (arguments, text) in [(["--out", file + "/report"], "not a folder"), (["--out", file], "is a file"),
+                                  (["--out", scratch.path("r"), "--random-sets", "-1"], "--random-sets"),
+                                  (["--out", scratch.path("r"), "--top", "-5%"], "--top")] {
+            let result = try CommandLineTool.run("icl-analyze", ["report", scratch.path("absent.h5")] + arguments)
+            XCTAssertEqual(result.status, 1, "\(arguments): \(result.standardError)")
+            XCTAssertEqual(result.standardError.split(separator: "\n").count, 1, result.standardError)
+            XCTAssertTrue(result.standardError.hasPrefix("error: ") && result.standardError.contains(text),
+                          "\(arguments): \(result.standardError)")
+        }
+    }
 }
