@@ -12,7 +12,7 @@ struct CaptureCommand: ParsableCommand {
               icl-capture logits --model models/SmolLM2-135M-Instruct.Q4_1.gguf --prompt "Q: hot\\nA: cold\\n\\nQ: big\\nA:"
             """,
         version: "\(ToolVersion.string) (commit \(BuildCommit.value))",
-        subcommands: [RunCommand.self, PackCommand.self, SchemaCommand.self, InspectCommand.self, TokenizeCommand.self, LogitsCommand.self, GenerateCommand.self])
+        subcommands: [RunCommand.self, InterveneCommand.self, PackCommand.self, SchemaCommand.self, InspectCommand.self, TokenizeCommand.self, LogitsCommand.self, GenerateCommand.self])
 
     static func main() {
         CommandMain.run(Self.self)

@@ -97,6 +97,11 @@ enum AblationPass {
         let readers = try dump.files.map { file in
             try (z: ActivationReader(file: file, dataset: group + "/z"), resid: ActivationReader(file: file, dataset: group + "/resid"))
         }
+        let readAhead = ReadAhead(chunks: chunks.count) { c in
+            let chunk = chunks[c], reader = readers[chunk.file]
+            return reader.z.byteRanges(rows: chunk.rows, firstPositionOnly: true) + reader.resid.byteRanges(rows: chunk.rows, firstPositionOnly: true)
+        }
+        defer { readAhead.stop() }
         // Accumulators: [set, mode (zero, mean), metric]; metric = gold logit, label logprob,
         // label correct, vocab logprob, correct, in label set. Index headSets.count is the baseline.
         let metrics = 6
@@ -114,6 +119,7 @@ enum AblationPass {
                     vocabulary: FloatBuffer(count: full ? vocabularyBatch * w.vocabularySize : 0))
         }
         ComputeThreads.forEachCallingBLAS(chunks.count, scratch: makeScratch) { c, scratch in
+            readAhead.take(c)
             let chunk = chunks[c], reader = readers[chunk.file]
             do {
                 try reader.z.read(rows: chunk.rows, firstPositionOnly: true, into: scratch.z.pointer)

@@ -64,6 +64,12 @@ public enum HeadScorePass {
                  layout: PromptLayout(file: file, group: group))
         }
 
+        let readAhead = ReadAhead(chunks: chunks.count) { c in
+            let chunk = chunks[c], reader = readers[chunk.file]
+            return reader.z.byteRanges(rows: chunk.rows, firstPositionOnly: true)
+                + reader.resid.byteRanges(rows: chunk.rows, firstPositionOnly: true) + reader.attention.byteRanges(rows: chunk.rows)
+        }
+        defer { readAhead.stop() }
         let lock = NSLock()
         var failure: Error?
         var finished = 0
@@ -85,6 +91,7 @@ public enum HeadScorePass {
                     headLogits: FloatBuffer(count: chunkPrompts * n * y), residOut: FloatBuffer(count: (l + 1) * (k + 2 * y)))
         }
         ComputeThreads.forEachCallingBLAS(chunks.count, scratch: makeScratch) { c, scratch in
+            readAhead.take(c)
             let chunk = chunks[c], reader = readers[chunk.file], t = reader.layout.tokens
             let z = scratch.z.pointer, resid = scratch.resid.pointer, attention = scratch.attention.pointer
             let headOut = scratch.headOut.pointer, headLogits = scratch.headLogits.pointer   // [n, W], [n, L*H, Y] before the scale
