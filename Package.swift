@@ -28,12 +28,20 @@ let package = Package(
         // helpers are tested directly. The engine (Capture) keeps plain -O.
         .target(name: "Analyze", dependencies: ["Shared"], swiftSettings: [.unsafeFlags(["-enable-testing"])]),
 
+        // What both tools share: the entry point that prints every failure as one line, output
+        // path checks, and the source commit fixed at build time (BuildCommit.value, generated
+        // by the plugin).
+        .plugin(name: "BuildCommit", capability: .buildTool(), path: "Plugins/BuildCommit"),
+        .target(
+            name: "CLISupport",
+            dependencies: ["Shared", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            plugins: ["BuildCommit"]),
         .executableTarget(
             name: "CaptureCLI",
-            dependencies: ["Capture", "Shared", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Capture", "Shared", "CLISupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "AnalyzeCLI",
-            dependencies: ["Analyze", "Shared", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Analyze", "Shared", "CLISupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Speed and memory benchmarks (release builds only): see benchmarks/README.md.
         .executableTarget(name: "EngineBenchmark", dependencies: ["Capture", "Shared"], path: "benchmarks/EngineBenchmark"),

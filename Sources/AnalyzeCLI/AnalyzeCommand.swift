@@ -1,5 +1,6 @@
 import Analyze
 import ArgumentParser
+import CLISupport
 
 @main
 struct AnalyzeCommand: ParsableCommand {
@@ -11,6 +12,10 @@ struct AnalyzeCommand: ParsableCommand {
               icl-analyze report out/demo.h5 --out out/report
               icl-analyze check out/demo.h5
             """,
-        version: "0.1.0",
+        version: "0.1.0 (commit \(BuildCommit.value))",
         subcommands: [InfoCommand.self, ReportCommand.self, HeadsCommand.self, VectorCommand.self, CheckCommand.self])
+
+    static func main() {
+        CommandMain.run(Self.self)
+    }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLISupport
 import Capture
 
 @main
@@ -10,5 +11,10 @@ struct CaptureCommand: ParsableCommand {
             Example:
               icl-capture logits --model models/SmolLM2-135M-Instruct.Q4_1.gguf --prompt "Q: hot\\nA: cold\\n\\nQ: big\\nA:"
             """,
+        version: "\(ToolVersion.string) (commit \(BuildCommit.value))",
         subcommands: [RunCommand.self, InterveneCommand.self, PackCommand.self, SchemaCommand.self, InspectCommand.self, TokenizeCommand.self, LogitsCommand.self, GenerateCommand.self])
+
+    static func main() {
+        CommandMain.run(Self.self)
+    }
 }

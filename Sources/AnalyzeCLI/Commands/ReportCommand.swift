@@ -1,5 +1,6 @@
 import Analyze
 import ArgumentParser
+import CLISupport
 import Foundation
 import Shared
 
@@ -19,9 +20,9 @@ struct ReportCommand: ParsableCommand {
     @Argument(help: "Dump files.") var dumps: [String]
     @Option(help: "The report folder.") var out: String
     @OptionGroup var analysis: AnalysisOptionGroup
-    @Option(help: "Random head sets per set for the ablation baseline.") var randomSets = 20
-    @Option(help: "Bootstrap replicates for score intervals and top-set stability.") var bootstrap = 200
-    @Option(help: "Seed of the random head sets and the bootstrap.") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Random head sets per set for the ablation baseline.") var randomSets = 20
+    @Option(parsing: .unconditional, help: "Bootstrap replicates for score intervals and top-set stability.") var bootstrap = 200
+    @Option(parsing: .unconditional, help: "Seed of the random head sets and the bootstrap.") var seed: UInt64 = 0
     @Option(name: .customLong("heads-file"), help: "A head-set file (icl-analyze heads --json) to ablate too; repeatable.")
     var headsFiles: [String] = []
     @Flag(name: .customLong("per-prompt"),
@@ -29,7 +30,7 @@ struct ReportCommand: ParsableCommand {
     var perPrompt = false
 
     func validate() throws {
-        guard !out.isEmpty else { throw ValidationError("--out must name a folder") }
+        try OutputPath.validateFolder(out, option: "--out")
         guard randomSets >= 0, randomSets <= 1000 else { throw ValidationError("--random-sets must be in 0...1000") }
         guard bootstrap >= 1, bootstrap <= 100_000 else { throw ValidationError("--bootstrap must be in 1...100000") }
     }

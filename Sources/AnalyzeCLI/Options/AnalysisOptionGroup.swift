@@ -6,9 +6,9 @@ import Shared
 struct AnalysisOptionGroup: ParsableArguments {
     @Option(help: "Task subspace: raw (the label rows, as Yang et al.), folded (gamma ⊙ rows) or centred.")
     var subspace: String = "raw"
-    @Option(help: "Top share of heads, e.g. 3% or 0.03 (floor, at least one head).")
+    @Option(parsing: .unconditional, help: "Top share of heads, e.g. 3% or 0.03 (floor, at least one head).")
     var top: String = "3%"
-    @Option(help: "Compute threads (default: all cores).")
+    @Option(parsing: .unconditional, help: "Compute threads (default: all cores).")
     var threads: Int?
 
     func validate() throws {

@@ -62,8 +62,13 @@ public struct CapturePlan: Sendable {
 
     /// Builds every prompt set of `configuration` from the task files in `tasksDirectory`,
     /// keeping the prompts of `shard`.
-    public init(configuration c: CaptureConfiguration, tasksDirectory: URL, model: LoadedModel, shard: Shard) throws {
-        let catalog = TaskCatalog(directory: tasksDirectory)
+    public init(configuration: CaptureConfiguration, tasksDirectory: URL, model: LoadedModel, shard: Shard) throws {
+        try self.init(configuration: configuration, catalog: TaskCatalog(directory: tasksDirectory), model: model, shard: shard)
+    }
+
+    /// Builds every prompt set of `configuration` from the task files of `catalog`, keeping
+    /// the prompts of `shard`.
+    public init(configuration c: CaptureConfiguration, catalog: TaskCatalog, model: LoadedModel, shard: Shard) throws {
         let tokenizer = model.tokenizer
         let addBOS = c.bos ?? tokenizer.addsBOSByDefault
         var sets: [PlannedSet] = []
@@ -84,7 +89,7 @@ public struct CapturePlan: Sendable {
                         let built = whole.sharded(shard)
                         let planned = try Self.plan(name: name, set: built, whole: whole, kind: task.kind, tokenizer: tokenizer,
                                                     addBOS: addBOS, config: model.config, positions: c.positions,
-                                                    source: catalog.url(of: taskName).path)
+                                                    source: catalog.url(of: taskName)?.path ?? taskName)
                         if planned.sharedFirstToken {
                             warnings.append("\(name): two labels share their first token; their logits coincide")
                         }

@@ -1,26 +1,10 @@
 import Foundation
 import Shared
 
+/// The tools' version; the commit they were built from is fixed at build time (CLISupport's
+/// BuildCommit, written by Plugins/BuildCommit).
 public enum ToolVersion {
     public static let string = "0.1.0"
-
-    /// The commit of the source tree this binary was built from (`-dirty` when it had
-    /// uncommitted changes), found through the path the compiler recorded for this file;
-    /// "unknown" when that tree or git is gone.
-    public static func gitCommit() -> String {
-        let sourceRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git", "-C", sourceRoot.path, "describe", "--always", "--dirty", "--abbrev=40"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return "unknown" }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return process.terminationStatus == 0 && !text.isEmpty ? text : "unknown"
-    }
 }
 
 public enum ModelFiles {

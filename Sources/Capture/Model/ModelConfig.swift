@@ -97,5 +97,7 @@ public struct ModelConfig: Equatable, Sendable, Codable {
         try check(headDim % 2 == 0, "head_dim \(headDim) must be even for RoPE")
         try check(rmsNormEpsilon > 0 && rmsNormEpsilon.isFinite, "RMSNorm epsilon \(rmsNormEpsilon) must be positive")
         try check(ropeTheta > 0 && ropeTheta.isFinite, "RoPE theta \(ropeTheta) must be positive")
+        try check(contextLength > 0, "context length \(contextLength) must be positive")
+        if let slidingWindow { try check(slidingWindow > 0, "sliding window \(slidingWindow) must be positive") }
     }
 }

@@ -144,6 +144,10 @@ private struct TaskFileLines {
     private func object(from bytes: Data) throws -> [String: Any] {
         func fail(_ problem: String) -> InputError { InputError(file: file, "line \(lineNumber): \(problem)") }
         guard String(data: bytes, encoding: .utf8) != nil else { throw fail("not valid UTF-8") }
+        // Foundation's parser accepts a comma before } or ]; JSON (and Python's json) does not.
+        if let column = Self.trailingCommaColumn(bytes) {
+            throw fail("not valid JSON (a trailing comma at column \(column))")
+        }
         let value: Any
         do {
             value = try JSONSerialization.jsonObject(with: bytes, options: [.fragmentsAllowed])
@@ -153,5 +157,39 @@ private struct TaskFileLines {
         }
         guard let object = value as? [String: Any] else { throw fail("expected a JSON object") }
         return object
+    }
+
+    /// The 1-based column of a comma that only white space separates from a closing } or ],
+    /// outside strings; nil when there is none.
+    private static func trailingCommaColumn(_ bytes: Data) -> Int? {
+        var inString = false, escaped = false
+        var pendingComma: Int?
+        for (offset, byte) in bytes.enumerated() {
+            if inString {
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r"), UInt8(ascii: "\n"):
+                continue
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                if let pendingComma { return pendingComma + 1 }
+            case UInt8(ascii: ","):
+                pendingComma = offset
+                continue
+            case UInt8(ascii: "\""):
+                inString = true
+            default:
+                break
+            }
+            pendingComma = nil
+        }
+        return nil
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Capture
+import Shared
 
 struct GenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,7 +14,7 @@ struct GenerateCommand: ParsableCommand {
     @OptionGroup var model: ModelOptions
     @OptionGroup var bos: BOSOptions
     @Option(help: "The prompt.") var prompt: String
-    @Option(help: "Most tokens to generate.") var maxNewTokens = 20
+    @Option(parsing: .unconditional, help: "Most tokens to generate.") var maxNewTokens = 20
     @Flag(help: "Print {\"ids\": [...], \"new_ids\": [...], \"text\": \"...\"} as JSON.") var json = false
 
     struct Report: Encodable {
@@ -29,7 +30,16 @@ struct GenerateCommand: ParsableCommand {
 
     func run() throws {
         let loaded = try model.load()
-        let ids = bos.encode(prompt, with: loaded.tokenizer)
+        let ids = try bos.encodePrompt(prompt, with: loaded.tokenizer)
+        // Bounded up front: the KV cache is reserved for prompt + new tokens, and the context
+        // would end the generation anyway.
+        let room = loaded.config.contextLength - ids.count
+        guard room > 0 else {
+            throw InputError(file: model.model, "the prompt has \(ids.count) tokens, the model's context \(loaded.config.contextLength): no room to generate")
+        }
+        if maxNewTokens > room {
+            throw InputError(file: model.model, "--max-new-tokens \(maxNewTokens): the prompt has \(ids.count) tokens and the model's context is \(loaded.config.contextLength), so at most \(room) new tokens fit")
+        }
         let stop = Set([loaded.tokenizer.eosTokenID].compactMap { $0 })
         let new = try loaded.transformer.generateGreedy(prompts: [ids], maxNewTokens: maxNewTokens, stopTokens: stop)[0]
         let text = loaded.tokenizer.decode(new)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLISupport
 import Capture
 import Foundation
 import Shared
@@ -147,7 +148,7 @@ struct InterveneCommand: ParsableCommand {
         request.batchTokens = batchTokens
         let provenance = [
             "created": ISO8601DateFormatter().string(from: Date()), "tool_version": ToolVersion.string,
-            "git_commit": ToolVersion.gitCommit(), "model_path": loaded.path,
+            "git_commit": BuildCommit.value, "model_path": loaded.path,
         ]
         let summary = try Intervention.run(request, model: loaded, modelSHA256: try ModelFiles.sha256(of: loaded),
                                            provenance: provenance) { ProgressReporter(total: $0, unit: "prompts") }

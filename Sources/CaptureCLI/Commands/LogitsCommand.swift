@@ -14,7 +14,7 @@ struct LogitsCommand: ParsableCommand {
     @OptionGroup var model: ModelOptions
     @OptionGroup var bos: BOSOptions
     @Option(help: "The prompt.") var prompt: String
-    @Option(help: "How many of the highest logits to show.") var top = 10
+    @Option(parsing: .unconditional, help: "How many of the highest logits to show.") var top = 10
     @Flag(help: "Print {\"ids\": [...], \"top\": [{\"id\", \"token\", \"logit\", \"logprob\"}, ...]} as JSON.") var json = false
 
     struct Entry: Encodable {
@@ -35,7 +35,7 @@ struct LogitsCommand: ParsableCommand {
 
     func run() throws {
         let loaded = try model.load()
-        let ids = bos.encode(prompt, with: loaded.tokenizer)
+        let ids = try bos.encodePrompt(prompt, with: loaded.tokenizer)
         let logits = try loaded.transformer.forward(tokens: ids).lastLogits(of: 0)
         let logSumExp = LogitStatistics.logSumExp(logits)
         let entries = LogitStatistics.topIndices(logits, count: top).map { id in

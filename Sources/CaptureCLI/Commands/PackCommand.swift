@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLISupport
 import Shared
 
 struct PackCommand: ParsableCommand {
@@ -14,7 +15,12 @@ struct PackCommand: ParsableCommand {
 
     @Argument(help: "The dump to compress.") var input: String
     @Argument(help: "The compressed copy to write.") var output: String
-    @Option(help: "gzip level, 1 (fast) to 9 (small).") var level = 4
+    @Option(parsing: .unconditional, help: "gzip level, 1 (fast) to 9 (small).") var level = 4
+
+    func validate() throws {
+        try OutputPath.validateFile(output, option: "OUT", ifExists: nil)
+        if OutputPath.sameFile(input, output) { throw InputError(file: output, "is the dump itself: write the copy to another file") }
+    }
 
     func run() throws {
         try DumpPacker.pack(input, into: output, level: level)

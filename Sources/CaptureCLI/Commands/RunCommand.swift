@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLISupport
 import Capture
 import Foundation
 import Shared
@@ -17,22 +18,18 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
 
-    @Option(help: "Comma-separated task names from --tasks-dir, or 'all'.")
-    var tasks: String
+    @OptionGroup var taskOptions: TaskOptions
 
-    @Option(help: ArgumentHelp("Folder of task files (<name>.jsonl).", valueName: "dir"))
-    var tasksDir = "tasks"
-
-    @Option(help: "Demonstrations per prompt; a comma-separated list makes one set per value.")
+    @Option(parsing: .unconditional, help: "Demonstrations per prompt; a comma-separated list makes one set per value.")
     var shots = "8"
 
-    @Option(help: "Prompts per set.")
+    @Option(parsing: .unconditional, help: "Prompts per set (at most \(Self.maxPromptsPerSet)).")
     var n = 50
 
-    @Option(help: "Seed of prompt sampling and of the induction probe.")
+    @Option(parsing: .unconditional, help: "Seed of prompt sampling and of the induction probe.")
     var seed: UInt64 = 1
 
-    @Option(help: "Comma-separated variants: clean, shuffled-labels, random-labels, abstract-labels, zero-shot.")
+    @Option(help: "Comma-separated variants: clean, shuffled-labels, random-labels, abstract-labels, zero-shot (or as dumps spell them: shuffled_labels, ...).")
     var variants = "clean,shuffled-labels,zero-shot"
 
     @Option(help: "Comma-separated template names (default: each task's own).")
@@ -41,16 +38,16 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Captured positions: 'answer' (the last prompt token) or 'labels' (also the position before each demonstration's output).")
     var positions: CaptureConfiguration.Positions = .answer
 
-    @Option(help: "Induction probe sequences (0 for none).")
+    @Option(parsing: .unconditional, help: "Induction probe sequences (0 for none).")
     var probeSequences = 10
 
-    @Option(help: "Random tokens per probe repeat (R).")
+    @Option(parsing: .unconditional, help: "Random tokens per probe repeat (R).")
     var probeLength = 50
 
     @Option(help: "Storage of the large activations: f32 or f16 (half the size, for sharing).")
     var dtype: CaptureConfiguration.ActivationType = .f32
 
-    @Option(help: "Full-vocabulary top-k stored at the answer position.")
+    @Option(parsing: .unconditional, help: "Full-vocabulary top-k stored at the answer position.")
     var topK = 10
 
     @Flag(help: "Store every unembedding row, not only those of label and gold tokens.")
@@ -58,7 +55,7 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var bos: BOSOptions
 
-    @Option(help: ArgumentHelp("This machine's share of the prompts: i/n takes prompts whose index modulo n is i.", valueName: "i/n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("This machine's share of the prompts: i/n takes prompts whose index modulo n is i.", valueName: "i/n"))
     var shard = "0/1"
 
     @Option(help: ArgumentHelp("The dump to write.", valueName: "path"))
@@ -67,14 +64,54 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Continue an interrupted capture in --out instead of refusing to overwrite it.")
     var resume = false
 
-    @Option(help: "Most tokens per forward pass.")
+    @Option(parsing: .unconditional, help: "Most tokens per forward pass (at most \(Self.maxBatchTokens)).")
     var batchTokens = 2048
 
+    /// Bounds that keep the prompt plan, held in memory whole, to a size a machine can hold.
+    static let maxPromptsPerSet = 100_000
+    static let maxBatchTokens = 1 << 20
+
     func validate() throws {
-        if n < 1 { throw ValidationError("--n must be at least 1") }
-        if topK < 1 { throw ValidationError("--top-k must be at least 1") }
-        if batchTokens < 1 { throw ValidationError("--batch-tokens must be at least 1") }
-        if probeSequences < 0 || probeLength < 1 { throw ValidationError("--probe-sequences must be >= 0 and --probe-length >= 1") }
+        if n < 1 || n > Self.maxPromptsPerSet { throw ValidationError("--n \(n): must be in 1...\(Self.maxPromptsPerSet) (split a larger capture with --shard)") }
+        if topK < 1 { throw ValidationError("--top-k \(topK): must be at least 1") }
+        if batchTokens < 1 || batchTokens > Self.maxBatchTokens { throw ValidationError("--batch-tokens \(batchTokens): must be in 1...\(Self.maxBatchTokens)") }
+        if probeSequences < 0 || probeSequences > Self.maxPromptsPerSet { throw ValidationError("--probe-sequences \(probeSequences): must be in 0...\(Self.maxPromptsPerSet)") }
+        if probeLength < 1 { throw ValidationError("--probe-length \(probeLength): must be at least 1") }
+        _ = try variantList()
+        _ = try shotList()
+        _ = try templateList()
+        let shard = try Shard(parsing: self.shard)
+        if shard.count > n { throw ValidationError("--shard \(shard): more shards than prompts per set (--n \(n))") }
+        try OutputPath.validateFile(out, option: "--out", ifExists: resume ? nil : "exists; pass --resume to continue it, or choose another --out")
+    }
+
+    private func variantList() throws -> [PromptVariant] {
+        try Self.list(variants, option: "--variants").map { text in
+            guard let variant = PromptVariant(argument: text) else {
+                let known = PromptVariant.allCases.map(\.argumentName).joined(separator: ", ")
+                throw ValidationError("--variants: unknown variant '\(text)' (known: \(known))")
+            }
+            return variant
+        }
+    }
+
+    private func shotList() throws -> [Int] {
+        try Self.list(shots, option: "--shots").map { text in
+            guard let k = Int(text), k >= 0 else { throw ValidationError("--shots takes non-negative integers, not '\(text)'") }
+            return k
+        }
+    }
+
+    private func templateList() throws -> [String] {
+        guard let templates else { return [] }
+        return try Self.list(templates, option: "--templates")
+    }
+
+    /// The entries of a comma-separated option; an empty entry is an error.
+    private static func list(_ text: String, option: String) throws -> [String] {
+        let entries = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        if entries.contains("") { throw ValidationError("\(option) \"\(text)\" has an empty entry") }
+        return entries
     }
 
     func run() throws {
@@ -88,22 +125,20 @@ struct RunCommand: ParsableCommand {
 
     private func capture() throws {
         let shard = try Shard(parsing: self.shard)
-        let tasksDirectory = URL(fileURLWithPath: tasksDir)
-        let catalog = TaskCatalog(directory: tasksDirectory)
-        let taskNames = tasks == "all" ? try catalog.names() : tasks.split(separator: ",").map(String.init)
-        let variantList = try variants.split(separator: ",").map { try Self.variant(String($0)) }
-        let shotList = try shots.split(separator: ",").map { text -> Int in
-            guard let k = Int(text), k >= 0 else { throw ValidationError("--shots takes non-negative integers, not '\(text)'") }
-            return k
-        }
+        let (taskNames, catalog) = try taskOptions.resolve()
         let configuration = CaptureConfiguration(
-            tasks: taskNames, variants: variantList, shots: shotList, promptsPerSet: n, seed: seed,
-            templates: templates?.split(separator: ",").map(String.init) ?? [], positions: positions,
+            tasks: taskNames, variants: try variantList(), shots: try shotList(), promptsPerSet: n, seed: seed,
+            templates: try templateList(), positions: positions,
             probeSequences: probeSequences, probeLength: probeLength, activationType: dtype, topK: topK,
             fullUnembedding: fullUnembed, bos: bos.bos)
+        let tasks = try taskNames.map(catalog.load)
+        try CaptureMemory.checkPlan(configuration: configuration, tasks: tasks, shard: shard)
+        try CapturePlan.checkBuildable(configuration: configuration, tasks: tasks)
 
         let loaded = try model.load()
-        let plan = try CapturePlan(configuration: configuration, tasksDirectory: tasksDirectory, model: loaded, shard: shard)
+        try checkAgainst(loaded.config)
+        let plan = try CapturePlan(configuration: configuration, catalog: catalog, model: loaded, shard: shard)
+        try CaptureMemory.checkForwardPasses(plan: plan, config: loaded.config, batchTokens: batchTokens)
         for warning in plan.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
 
         let writer: DumpWriter
@@ -116,7 +151,7 @@ struct RunCommand: ParsableCommand {
                 throw InputError(file: out, "exists; pass --resume to continue it, or choose another --out")
             }
             let provenance = DumpProvenance(
-                toolVersion: ToolVersion.string, gitCommit: ToolVersion.gitCommit(),
+                toolVersion: ToolVersion.string, gitCommit: BuildCommit.value,
                 created: ISO8601DateFormatter().string(from: Date()),
                 modelSHA256: try ModelFiles.sha256(of: loaded))
             writer = try DumpWriter.create(path: out, plan: plan, model: loaded, configuration: configuration,
@@ -140,14 +175,14 @@ struct RunCommand: ParsableCommand {
                      summary.forwardSeconds, summary.writeSeconds, share))
     }
 
-    static func variant(_ text: String) throws -> PromptVariant {
-        let names: [String: PromptVariant] = ["clean": .clean, "shuffled-labels": .shuffledLabels,
-                                              "random-labels": .randomLabels, "abstract-labels": .abstractLabels,
-                                              "zero-shot": .zeroShot]
-        guard let variant = names[text] else {
-            throw ValidationError("unknown variant '\(text)' (known: \(names.keys.sorted().joined(separator: ", ")))")
+    /// The options the model bounds, checked before anything is built from them.
+    private func checkAgainst(_ config: ModelConfig) throws {
+        if topK > config.vocabularySize {
+            throw InputError(file: model.model, "--top-k \(topK) is more than the model's vocabulary of \(config.vocabularySize) tokens")
         }
-        return variant
+        if probeSequences > 0 && probeLength > (config.contextLength - 1) / 2 {
+            throw InputError(file: model.model, "--probe-length \(probeLength): a probe of 2 x \(probeLength) tokens (and BOS) exceeds the model's context of \(config.contextLength); at most \((config.contextLength - 1) / 2)")
+        }
     }
 }
 

@@ -7,10 +7,11 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("A GGUF file or a Hugging Face model folder (config.json, *.safetensors, tokenizer.json).", valueName: "path"))
     var model: String
 
-    @Option(name: .long, help: "Compute threads (default: all cores).")
+    @Option(name: .long, parsing: .unconditional, help: "Compute threads (default: all cores).")
     var threads: Int?
 
     func validate() throws {
+        if model.isEmpty { throw ValidationError("--model must name a GGUF file or a Hugging Face model folder") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
@@ -28,5 +29,12 @@ struct BOSOptions: ParsableArguments {
 
     func encode(_ text: String, with tokenizer: any Tokenizer) -> [Int32] {
         tokenizer.encode(text, addBOS: bos ?? tokenizer.addsBOSByDefault)
+    }
+
+    /// The prompt's token ids for a forward pass, which needs at least one.
+    func encodePrompt(_ text: String, with tokenizer: any Tokenizer) throws -> [Int32] {
+        let ids = encode(text, with: tokenizer)
+        if ids.isEmpty { throw InputError(file: nil, "--prompt \(text.debugDescription) has no tokens (and no BOS is added): nothing to run") }
+        return ids
     }
 }

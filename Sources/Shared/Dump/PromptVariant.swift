@@ -33,3 +33,14 @@ extension PromptVariant {
         self = variant
     }
 }
+
+extension PromptVariant {
+    /// The command line's spelling (`shuffled-labels`).
+    public var argumentName: String { String(dumpName.map { $0 == "_" ? "-" : $0 }) }
+
+    /// The variant a command line names, in its own spelling or the dump's: `shuffled-labels`
+    /// and `shuffled_labels` are the same variant.
+    public init?(argument: String) {
+        self.init(dumpName: String(argument.map { $0 == "-" ? "_" : $0 }))
+    }
+}

@@ -163,4 +163,12 @@ final class GGUFModelLoaderTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("tokenizer"), "\(error)")
         }
     }
+
+    func testZeroContextLengthIsRefusedAtLoadNamingTheFile() throws {
+        config.contextLength = 0
+        let path = try buildGGUF()
+        XCTAssertThrowsError(try ModelLoader.load(path: path)) { error in
+            XCTAssertEqual(error as? InputError, InputError(file: path, "context length 0 must be positive"))
+        }
+    }
 }

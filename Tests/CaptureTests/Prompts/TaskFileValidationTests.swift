@@ -58,6 +58,21 @@ final class TaskFileValidationTests: XCTestCase {
         XCTAssertTrue(error.description.hasPrefix("\(directory.path)/t.jsonl: line 17: "), error.description)
     }
 
+    func testTrailingCommasAreRefusedAsJSONIs() throws {
+        let trailingInObject = header.dropLast() + ", }"
+        try assertProblem([String(trailingInObject)] + pairs(6), startsWith: "line 1: not valid JSON (a trailing comma at column")
+        let trailingInList = header.replacingOccurrences(of: #"["a", "b"]"#, with: "[\"a\", \"b\",\t]")
+        try assertProblem([trailingInList] + pairs(6), startsWith: "line 1: not valid JSON (a trailing comma")
+        var lines = [header] + pairs(6)
+        lines[3] = #"{"input": "x2", "output": "a",}"#
+        try assertProblem(lines, startsWith: "line 4: not valid JSON (a trailing comma")
+        // Commas and brackets inside strings, escaped quotes included, are text.
+        let url = directory.appendingPathComponent("t.jsonl")
+        lines[3] = #"{"input": "x2 ,} \",]", "output": "a"}"#
+        try lines.joined(separator: "\n").write(to: url, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try TaskFile.load(from: url).pairs[2].input, #"x2 ,} ",]"#)
+    }
+
     func testLineNumbersCountBlankLines() throws {
         try assertProblem([header, "", pairs(1)[0], "   ", "[1, 2]"], startsWith: "line 5: expected a JSON object")
     }
