@@ -5,9 +5,10 @@ Reads an icl-heads dump, or the shards of one capture, and writes DIR/heads.csv 
 TR/TL scores §3, direct logit attribution §4, attention-category masses §6, induction and
 previous-token scores §7, top-set membership §3.5) and DIR/ablation.csv (the answer-position
 ablation estimates of §5 for the top TR and TL sets, any --heads-json sets, and the unablated
-baseline). Written from docs/methods.md alone, as the independent peer of the Swift analyzer:
-every quantity is computed in float64 from the stored z, W_O, residual stream, final-norm scale
-and unembedding rows. Prompts are read in chunks of --chunk with h5py slicing, so memory is
+baseline). analyze(..., per_prompt=True) also keeps every prompt's TR, TL, DLA and attention
+masses (§15), which check_analysis.py compares with a report's per_prompt/ files. Written from
+docs/methods.md alone, as the independent peer of the Swift analyzer: every quantity is computed
+in float64 from the stored z, W_O, residual stream, final-norm scale and unembedding rows. Prompts are read in chunks of --chunk with h5py slicing, so memory is
 bounded by the chunk and the model's weights, not by the dump.
 
 --self-test also checks the dump's invariants (§4.3: the components of every label logit sum to the
@@ -41,6 +42,8 @@ HEADS_COLUMNS = ("set", "task", "variant", "shots", "layer", "head", "tr_score",
                  "tl_undefined_prompts", "dla_gold", "dla_margin",
                  *(f"attn_{c}" for c in ATTENTION_CATEGORIES),
                  "induction_stripe", "induction_mul", "prev_token", "top_tr", "top_tl")
+# Per-prompt values of each head (report --per-prompt: per_prompt/SET.csv), [prompt, layer, head].
+PER_PROMPT_COLUMNS = ("tr", "tl", "dla_gold", "dla_margin", *(f"attn_{c}" for c in ATTENTION_CATEGORIES))
 ABLATION_COLUMNS = ("set", "head_set", "kind", "size", "mode", "position", "prompts", "gold_logit",
                     "gold_logprob_labels", "label_accuracy", "gold_logprob_vocab", "accuracy",
                     "label_set_ratio")
@@ -368,9 +371,9 @@ def attention_categories(group, start, stop, keep, tokens, reader):
 
 
 class SetScores:
-    """Sums over the done prompts of one set (pass 1)."""
+    """Sums over the done prompts of one set (pass 1); with per_prompt, each prompt's values too."""
 
-    def __init__(self, capture, tl_sample):
+    def __init__(self, capture, tl_sample, per_prompt=False):
         shape = (capture.layers, capture.heads)
         self.tr = np.zeros(shape)
         self.tl = np.zeros(shape)
@@ -386,9 +389,12 @@ class SetScores:
         self.sample = tl_sample
         self.sample_tr = {lh: 0.0 for lh in tl_sample}
         self.sample_tl = {lh: [0.0, 0] for lh in tl_sample}
+        # per_prompt: one dict per chunk of "prompt_index" [p] and PER_PROMPT_COLUMNS [p, layer, head]
+        # (NaN where undefined); None when not asked for.
+        self.per_prompt = [] if per_prompt else None
 
 
-def score_set(capture, pset, subspace, chunk, reader, test):
+def score_set(capture, pset, subspace, chunk, reader, test, per_prompt=False):
     L, H, Y = capture.layers, capture.heads, len(pset.labels)
     v = label_vectors(pset.unembed, capture.gamma, subspace)                 # [Y, d_model]
     Q = orthonormal_basis(v)                                                 # [d_model, k]
@@ -399,7 +405,10 @@ def score_set(capture, pset, subspace, chunk, reader, test):
     M = np.ascontiguousarray(np.concatenate(
         [Q, folded_unembed.T, margin_vectors(v).T, margin_vectors(folded_unembed).T], axis=1))
     sample = [(0, 0), (L // 2, H // 2), (L - 1, H - 1)] if test else []
-    acc = SetScores(capture, sample)
+    acc = SetScores(capture, sample, per_prompt)
+    # Per-prompt magnitudes (check_analysis.py): the largest label vector norms the dot products use.
+    largest_v = np.linalg.norm(v, axis=1).max()                              # TL: a . v_y
+    largest_folded = np.linalg.norm(folded_unembed, axis=1).max()            # DLA: a . (gamma * w_y)
     projector = v.T @ np.linalg.pinv(v @ v.T, rcond=1e-10) @ v if test else None  # [d_model, d_model]
 
     for part in pset.parts:
@@ -418,6 +427,13 @@ def score_set(capture, pset, subspace, chunk, reader, test):
             onehot = attention_categories(g, start, stop, keep, tokens, reader)     # [p, token, 5]
             masses = np.matmul(attention.reshape(p, L * H, tokens), onehot)         # [p, L*H, 5]
             acc.attention += masses.sum(axis=0).reshape(L, H, -1)
+            if acc.per_prompt is not None:
+                prompt_values = {c: np.full((p, L, H), np.nan) for c in ("tr", "tl", "dla_gold", "dla_margin")}
+                for c, category in enumerate(ATTENTION_CATEGORIES):
+                    prompt_values[f"attn_{category}"] = masses[:, :, c].reshape(p, L, H)
+                prompt_values["prompt_index"] = reader.read(g["prompt_index"], np.s_[start:stop], None)[keep]
+                prompt_values["magnitude"] = {c: np.zeros((p, L, H)) for c in ("tr", "tl", "dla_gold", "dla_margin")}
+                acc.per_prompt.append(prompt_values)
             if test:
                 test.record("attention masses sum to 1 (|sum - 1|)", np.abs(masses.sum(axis=2) - 1).max(),
                             test.tolerance(1e-5, 2))
@@ -441,6 +457,8 @@ def score_set(capture, pset, subspace, chunk, reader, test):
                 tr = np.linalg.norm(projected[..., :k], axis=-1)                    # [head, p]
                 head_logits = projected[..., k:k + Y] * scale[None, :, None]        # §4.1: [head, p, Y]
                 acc.dla_gold[l] += head_logits[:, rows, gold].sum(axis=1)
+                if acc.per_prompt is not None:
+                    prompt_values["dla_gold"][:, l] = head_logits[:, rows, gold].T
                 acc.magnitude["dla_gold"][l] += np.abs(head_logits[:, rows, gold]).sum(axis=1)
                 if Y >= 2:
                     tl_margin = projected[:, rows, k + Y + gold]                    # [head, p]
@@ -454,6 +472,17 @@ def score_set(capture, pset, subspace, chunk, reader, test):
                     acc.tl[l] += tl.sum(axis=1)
                     acc.magnitude["tl_score"][l] += np.abs(tl).sum(axis=1)
                     acc.tl_defined[l] += defined.sum(axis=1)
+                    if acc.per_prompt is not None:
+                        prompt_values["tr"][:, l] = tr.T
+                        prompt_values["tl"][:, l] = np.where(defined, tl, np.nan).T
+                        prompt_values["dla_margin"][:, l] = dla_margin.T
+                        # The size of the terms each value's float32 rounding is relative to: |Q^T a| <= |a|,
+                        # a . (v_gold - v_y') / TR <= |a| max|v_y| / TR, s a . (gamma * w_y) <= s |a| max|gamma * w_y|.
+                        magnitude = prompt_values["magnitude"]
+                        magnitude["tr"][:, l] = norm.T
+                        magnitude["tl"][:, l] = np.where(defined, norm * largest_v / np.where(defined, tr, 1.0), 0.0).T
+                        magnitude["dla_gold"][:, l] = (norm * scale * largest_folded).T
+                        magnitude["dla_margin"][:, l] = (norm * scale * largest_folded).T
                 if test:
                     _test_layer(test, acc, capture, pset, l, a, resid, scale, gold, v, projector,
                                 folded_unembed, components, head_logits, head_logits_stored)
@@ -730,6 +759,9 @@ class Analysis:
     def __init__(self):
         self.heads_rows = []
         self.ablation_rows = []
+        # {set name: {"prompt_index": [P], column: [P, layer, head] for PER_PROMPT_COLUMNS, "magnitude":
+        # {column: [P, layer, head]} for tr, tl, dla_gold, dla_margin}}, when asked for.
+        self.per_prompt = {}
         self.seconds = 0.0
         self.read_seconds = 0.0
         self.prompts = 0
@@ -739,8 +771,10 @@ class Analysis:
         self.self_test = None
 
 
-def analyze(paths, subspace="raw", top=0.03, heads_json=(), chunk=64, self_test=False, extra_head_sets=None):
-    """extra_head_sets: {set name: [(head_set name, [(layer, head), ...])]}, ablated besides the top sets."""
+def analyze(paths, subspace="raw", top=0.03, heads_json=(), chunk=64, self_test=False, extra_head_sets=None,
+            per_prompt=False):
+    """extra_head_sets: {set name: [(head_set name, [(layer, head), ...])]}, ablated besides the top sets;
+    per_prompt: also keep every prompt's values (result.per_prompt)."""
     began = time.perf_counter()
     reader = ReadTimer()
     capture = Capture(paths)
@@ -752,7 +786,13 @@ def analyze(paths, subspace="raw", top=0.03, heads_json=(), chunk=64, self_test=
         for pset in capture.sets:
             if pset.n == 0:
                 continue
-            acc = score_set(capture, pset, subspace, chunk, reader, test)
+            acc = score_set(capture, pset, subspace, chunk, reader, test, per_prompt)
+            if per_prompt:
+                chunks = acc.per_prompt
+                result.per_prompt[pset.name] = {c: np.concatenate([values[c] for values in chunks])
+                                                for c in ("prompt_index",) + PER_PROMPT_COLUMNS}
+                result.per_prompt[pset.name]["magnitude"] = {
+                    c: np.concatenate([values["magnitude"][c] for values in chunks]) for c in chunks[0]["magnitude"]}
             scores = set_scores(acc, len(pset.labels) < 2, top)
             if test:
                 _test_samples(test, acc, scores)

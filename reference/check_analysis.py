@@ -19,8 +19,15 @@ Top sets are compared as sets of heads; a difference is accepted only where the 
 and out have reference scores equal to the boundary score within --rtol (a tie), and then that
 head set's ablation rows are not compared. The further head sets the report ablated (its random
 sets, top induction set and head-set files, listed in DIR/summary.json) are ablated by the
-reference too, and the rows of the same head_set name compared. Prints the largest difference per column; exit status 1, naming the
-first column over tolerance, when one is.
+reference too, and the rows of the same head_set name compared. When the report was written with
+--per-prompt (summary.json's perPrompt), every row of its per_prompt/ files is matched by (set,
+prompt_index, layer, head) with the reference's per-prompt values and compared by the same rule,
+with magnitude the size of the terms whose float32 rounding the value carries: |a_h| for tr,
+|a_h| max_y |v_y| / TR for tl, s |a_h| max_y |gamma * w_y| for dla_gold and dla_margin (a dot product
+is rounded relative to its operands' norms, not to its result), 0 for the attention masses; every
+done prompt of every set must be there once.
+Prints the largest difference per column; exit status 1, naming the first column over tolerance,
+when one is.
 
 usage: check_analysis.py DUMP [DUMP ...] --swift-report DIR [--rtol 1e-5] [--subspace raw|folded|centred]
                          [--top 0.03] [--heads-json FILE ...] [--chunk 64]
@@ -68,6 +75,19 @@ def number(text):
 
 def reference_value(value):
     return math.nan if isinstance(value, float) and math.isnan(value) else float(value)
+
+
+def per_prompt_files(report_dir):
+    """The per_prompt/ files summary.json lists, or None when the report was written without them."""
+    path = os.path.join(report_dir, "summary.json")
+    try:
+        with open(path) as f:
+            entry = json.load(f).get("perPrompt") or {}
+    except (OSError, ValueError) as error:
+        raise reference.InputError(path, f"cannot read as JSON ({error})")
+    if not entry.get("written"):
+        return None
+    return [os.path.join(report_dir, name) for name in entry.get("files", [])]
 
 
 def extra_head_sets(report_dir):
@@ -214,6 +234,45 @@ def compare_ablation(ref_rows, report_rows, report_columns, skipped, out):
     return differences
 
 
+def compare_per_prompt(reference_values, files, out):
+    """reference_values: {set: {"prompt_index": [P], column: [P, layer, head]}}; files: the report's per_prompt/ CSVs."""
+    index = {}
+    for path in files:
+        columns, rows = read_csv(path)
+        absent = [c for c in ("set", "prompt_index", "layer", "head") + reference.PER_PROMPT_COLUMNS if c not in columns]
+        if absent:
+            raise Mismatch(f"{path}: no column {absent[0]}")
+        for row in rows:
+            key = (row["set"], int(row["prompt_index"]), int(row["layer"]), int(row["head"]))
+            if key in index:
+                raise Mismatch(f"{path}: {key} appears twice")
+            index[key] = row
+    pairs = {column: [] for column in reference.PER_PROMPT_COLUMNS}
+    expected = 0
+    for set_name, values in sorted(reference_values.items()):
+        prompts, layers, heads = values["tr"].shape
+        expected += prompts * layers * heads
+        for p, prompt_index in enumerate(values["prompt_index"].tolist()):
+            for l in range(layers):
+                for h in range(heads):
+                    row = index.get((set_name, prompt_index, l, h))
+                    if row is None:
+                        raise Mismatch(f"per_prompt: no row for set {set_name} prompt_index {prompt_index} "
+                                       f"layer {l} head {h}")
+                    for column in reference.PER_PROMPT_COLUMNS:
+                        magnitude = values["magnitude"][column][p, l, h] if column in values["magnitude"] else 0.0
+                        pairs[column].append((f"{set_name} prompt {prompt_index} layer {l} head {h}",
+                                              float(values[column][p, l, h]), number(row[column]), float(magnitude)))
+    if len(index) != expected:
+        raise Mismatch(f"per_prompt: {len(index)} rows in the report, {expected} done prompts x heads in the dump")
+    differences = ColumnDifferences("per_prompt")
+    for column in reference.PER_PROMPT_COLUMNS:
+        differences.compare(column, pairs[column], False)
+    differences.print(out)
+    print(f"per_prompt: {len(index)} rows in {len(files)} files, every done prompt x head once", file=out)
+    return differences
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -230,8 +289,9 @@ def main(argv=None):
         heads_columns, heads_rows = read_csv(os.path.join(args.swift_report, "heads.csv"))
         ablation_columns, ablation_rows = read_csv(os.path.join(args.swift_report, "ablation.csv"))
         extra = extra_head_sets(args.swift_report)
+        prompt_files = per_prompt_files(args.swift_report)
         result = reference.analyze(args.dumps, args.subspace, args.top, args.heads_json, args.chunk,
-                                   extra_head_sets=extra)
+                                   extra_head_sets=extra, per_prompt=prompt_files is not None)
     except reference.InputError as error:
         print(f"check_analysis: {error}", file=sys.stderr)
         return 1
@@ -240,10 +300,18 @@ def main(argv=None):
     try:
         heads, skipped = compare_heads(result.heads_rows, heads_rows, heads_columns, args.rtol, out)
         ablation = compare_ablation(result.ablation_rows, ablation_rows, ablation_columns, skipped, out)
+        tables = [heads, ablation]
+        if prompt_files is None:
+            print("per_prompt: not in the report (written without --per-prompt)", file=out)
+        else:
+            tables.append(compare_per_prompt(result.per_prompt, prompt_files, out))
     except Mismatch as mismatch:
         print(f"FAIL: {mismatch}", file=out)
         return 1
-    for table in (heads, ablation):
+    except reference.InputError as error:
+        print(f"check_analysis: {error}", file=sys.stderr)
+        return 1
+    for table in tables:
         over = table.first_over(args.rtol)
         if over:
             column, difference, where, r, s = over

@@ -7,7 +7,7 @@ Run from the repository root (after make_model_fixtures.py, whose tiny models it
     .venv-reference/bin/python reference/make_grad_fixtures.py
 
 For each model (the three tiny fixture models and SmolLM2 from models/SmolLM2-135M-Instruct.Q4_1.gguf) and
-each prompt, for each metric at the last prompt token (docs/methods.md §14.1):
+each prompt, for each metric at the last prompt token (docs/methods.md §16.1):
 
   gold-logprob   log_softmax(logits)[gold]                 (full vocabulary)
   gold-prob      softmax(logits)[gold]

@@ -10,5 +10,5 @@ struct CaptureCommand: ParsableCommand {
             Example:
               icl-capture logits --model models/SmolLM2-135M-Instruct.Q4_1.gguf --prompt "Q: hot\\nA: cold\\n\\nQ: big\\nA:"
             """,
-        subcommands: [RunCommand.self, PackCommand.self, SchemaCommand.self, InspectCommand.self, TokenizeCommand.self, LogitsCommand.self, GenerateCommand.self])
+        subcommands: [RunCommand.self, InterveneCommand.self, PackCommand.self, SchemaCommand.self, InspectCommand.self, TokenizeCommand.self, LogitsCommand.self, GenerateCommand.self])
 }

@@ -5,8 +5,9 @@ import XCTest
 
 /// icl-analyze against an independent numpy + h5py implementation of the same definitions
 /// (reference/analyze_reference.py, through reference/check_analysis.py) on real SmolLM2
-/// captures: TR, TL, DLA, attention categories, induction scores, top sets and every ablation
-/// estimate agree to 1e-5 relative, for a whole capture and for its shards.
+/// captures: TR, TL, DLA, attention categories, induction scores, top sets, every ablation
+/// estimate and every per-prompt value (--per-prompt) agree to 1e-5 relative, for a whole capture
+/// and for its shards.
 final class AnalyzeInteropTests: XCTestCase {
     private var directory: URL!
 
@@ -31,12 +32,13 @@ final class AnalyzeInteropTests: XCTestCase {
 
     private func compare(_ dumps: [String], report name: String, python: String) throws {
         let report = path(name)
-        let analyze = try CommandLineTool.run("icl-analyze", ["report"] + dumps + ["--out", report, "--random-sets", "20"])
+        let analyze = try CommandLineTool.run("icl-analyze", ["report"] + dumps + ["--out", report, "--random-sets", "20", "--per-prompt"])
         XCTAssertEqual(analyze.status, 0, analyze.standardError)
         let script = Fixtures.repositoryRoot.appendingPathComponent("reference/check_analysis.py").path
         let check = PythonStack.run(python, [script] + dumps + ["--swift-report", report, "--rtol", "1e-5"])
         print(check.output)
         XCTAssertEqual(check.status, 0, "numpy reference disagrees:\n\(check.output)")
+        XCTAssertTrue(check.output.contains("every done prompt x head once"), "per-prompt values not compared:\n\(check.output)")
     }
 
     func testSwiftAndNumpyAgreeOnARealCaptureAndItsShards() throws {

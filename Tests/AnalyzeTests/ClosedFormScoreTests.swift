@@ -94,6 +94,48 @@ final class ClosedFormScoreTests: XCTestCase {
         XCTAssertEqual(mean[1 * c + KeyCategory.template.rawValue], 0, accuracy: 1e-7)
     }
 
+    /// The report's per_prompt table holds each prompt's TR, TL, DLA and attention masses of
+    /// the tests above, before averaging.
+    func testPerPromptTableHoldsEachPromptsClosedForm() throws {
+        var options = AnalysisOptions()
+        options.randomSets = 0
+        let analysis = try DumpAnalysis(dump: try ShardedDump(paths: [path]), options: options)
+        let folder = path + "-report"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try ReportWriter.write([analysis], options: options, to: folder, perPrompt: true)
+        let table = try ReportCSV(folder + "/per_prompt/toy.clean.k1.qa.csv")
+        XCTAssertEqual(try table.integers("prompt_index"), [0, 0, 1, 1])
+        XCTAssertEqual(try table.integers("head"), [0, 1, 0, 1])
+        let root5 = Double(5).squareRoot(), scale0 = 1 / root5, scale1 = 0.4
+        let expected: [String: [Double]] = [
+            // head 0 writes (2, 1) then (0, 4) into the label span; head 1 writes outside it.
+            "tr": [root5, 0, 4, 0],
+            // prompt 0: (2 - 1) / sqrt(5); prompt 1: (4 - 0) / 4; head 1 undefined.
+            "tl": [1 / root5, .nan, 1, .nan],
+            "dla_gold": [2 * scale0, 0, 4 * scale1, 0],
+            "dla_margin": [scale0, 0, 4 * scale1, 0],
+            // attention rows: prompt 0 both heads (0.5, 0.25, 0.25); prompt 1 (1, 0, 0) and (0, 0, 1);
+            // key 0 special, key 1 a demonstration output, key 2 the query.
+            "attn_special": [0.5, 0.5, 1, 0],
+            "attn_demo_outputs": [0.25, 0.25, 0, 0],
+            "attn_query": [0.25, 0.25, 0, 1],
+            "attn_demo_inputs": [0, 0, 0, 0],
+            "attn_template": [0, 0, 0, 0],
+            "gold_logprob": [-0.1, -0.1, -0.2, -0.2],
+            "correct": [1, 1, 1, 1],
+            "label_correct": [1, 1, 1, 1],
+        ]
+        for (column, values) in expected {
+            for (row, (value, want)) in zip(try table.numbers(column), values).enumerated() {
+                if want.isNaN {
+                    XCTAssertTrue(value.isNaN, "\(column) row \(row): \(value)")
+                } else {
+                    XCTAssertEqual(value, want, accuracy: 1e-6, "\(column) row \(row)")
+                }
+            }
+        }
+    }
+
     func testAblationEstimatesRecomputeTheFinalNorm() throws {
         var options = AnalysisOptions()
         options.randomSets = 0

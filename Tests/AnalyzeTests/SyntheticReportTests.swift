@@ -34,9 +34,9 @@ final class SyntheticReportTests: XCTestCase {
         ], probe: SyntheticProbeSpec(sequences: 4, repeatLength: 12))
     }
 
-    private func report(_ dumps: [String], _ name: String) throws -> String {
+    private func report(_ dumps: [String], _ name: String, _ extra: [String] = []) throws -> String {
         let out = path(name)
-        let result = try CommandLineTool.run("icl-analyze", ["report"] + dumps + ["--out", out, "--random-sets", "20"])
+        let result = try CommandLineTool.run("icl-analyze", ["report"] + dumps + ["--out", out, "--random-sets", "20"] + extra)
         XCTAssertEqual(result.status, 0, result.standardError)
         return out
     }
@@ -77,8 +77,8 @@ final class SyntheticReportTests: XCTestCase {
         try SyntheticDump.write(Self.spec(), to: path("whole.h5"))
         try SyntheticDump.write(Self.spec(shard: try Shard(parsing: "0/2")), to: path("s0.h5"))
         try SyntheticDump.write(Self.spec(shard: try Shard(parsing: "1/2")), to: path("s1.h5"))
-        let whole = try report([path("whole.h5")], "whole")
-        let sharded = try report([path("s1.h5"), path("s0.h5")], "sharded")
+        let whole = try report([path("whole.h5")], "whole", ["--per-prompt"])
+        let sharded = try report([path("s1.h5"), path("s0.h5")], "sharded", ["--per-prompt"])
         // The shards hold the same rows bit for bit; the analyzer reads them in other chunks, which
         // changes OpenBLAS's kernel and so the fp32 rounding of per-prompt values (~1e-9), nothing else.
         for table in ["heads.csv", "sets.csv", "geometry.csv", "ablation.csv", "components.csv", "correlations.csv"] {
@@ -88,6 +88,30 @@ final class SyntheticReportTests: XCTestCase {
             for (row, (x, y)) in zip(a, b).enumerated() where !Self.sameRow(x, y) {
                 XCTFail("\(table) row \(row) differs:\n  whole   \(x)\n  sharded \(y)")
                 break
+            }
+        }
+        try assertSamePerPromptTables(whole, sharded)
+    }
+
+    /// Per-prompt values are not averaged: a dot product's fp32 rounding is relative to its
+    /// operands' norms, not to its result (docs/methods.md §11), so a TL or DLA near zero differs
+    /// by more than 1e-6 of itself. The column's largest magnitude stands in for those norms:
+    /// within 1e-5 of it; the other fields equal.
+    private func assertSamePerPromptTables(_ whole: String, _ sharded: String) throws {
+        for set in try ShardedDump(paths: [path("whole.h5")]).setNames {
+            let a = try ReportCSV(whole + "/per_prompt/\(set).csv"), b = try ReportCSV(sharded + "/per_prompt/\(set).csv")
+            XCTAssertEqual(a.rows.count, b.rows.count, set)
+            for column in ["set", "prompt_index", "layer", "head", "correct", "label_correct"] {
+                XCTAssertEqual(try a.texts(column), try b.texts(column), "\(set) \(column)")
+            }
+            for column in ["tr", "tl", "dla_gold", "dla_margin", "attn_demo_outputs", "attn_demo_inputs", "attn_query",
+                           "attn_template", "attn_special", "gold_logprob"] {
+                let x = try a.floats(column), y = try b.floats(column)
+                let tolerance = 1e-5 * (x.filter { !$0.isNaN }.map(abs).max() ?? 0)
+                let differing = zip(x, y).enumerated().filter { _, pair in
+                    pair.0.isNaN != pair.1.isNaN || abs(pair.0 - pair.1) > tolerance
+                }
+                XCTAssertTrue(differing.isEmpty, "\(set) \(column): \(differing.count) rows differ, e.g. \(differing.prefix(3).map { "row \($0.offset) \($0.element)" })")
             }
         }
     }

@@ -23,8 +23,10 @@ final class DumpSchemaTests: XCTestCase {
 
     func testEveryDatasetDimensionIsDeclaredInItsGroupOrTheRoot() {
         let rootDimensions = Set(DumpLayout.root.dimensions.map(\.name))
-        for group in DumpLayout.groups {
-            let known = rootDimensions.union(group.dimensions.map(\.name))
+        for group in DumpLayout.allGroups {
+            // A group also sees the dimensions of the groups it sits in (an intervention's sets).
+            let enclosing = DumpLayout.allGroups.filter { group.path.hasPrefix($0.path + "/") }.flatMap(\.dimensions)
+            let known = rootDimensions.union(group.dimensions.map(\.name)).union(enclosing.map(\.name))
             for dataset in group.datasets {
                 for dimension in dataset.dimensions {
                     XCTAssertTrue(known.contains(dimension), "\(group.path)/\(dataset.name): undeclared dimension \(dimension)")

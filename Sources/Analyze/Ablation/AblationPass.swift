@@ -49,46 +49,59 @@ enum AblationPass {
         let full = w.hasFullUnembedding
         let labelTokens = Set(space.tokens)
         // W_U in token order, for full-vocabulary logits: [V, D].
-        let vocabularyRows: [Float] = full ? (0..<w.vocabularySize).flatMap { Array(w.row(of: Int32($0))!) } : []
+        let vocabularyRows = FloatBuffer(full ? (0..<w.vocabularySize).flatMap { Array(w.row(of: Int32($0))!) } : [])
+        let folded = FloatBuffer(space.foldedRows)       // [Y, D]
+        let gamma = FloatBuffer(w.gamma)                 // [D]
 
         // Per head set: its stacked W_O blocks [S*E, D] and the sum over prompts of its heads'
         // outputs, sum_p sum_S a_h (for leave-one-out means): [D].
-        func stacked(_ heads: [HeadID]) -> [Float] {
-            heads.flatMap { w.wO[w.headOffset($0.layer, $0.head) ..< w.headOffset($0.layer, $0.head) + e * d] }
+        func stacked(_ heads: [HeadID]) -> FloatBuffer {
+            FloatBuffer(heads.flatMap { w.wO[w.headOffset($0.layer, $0.head) ..< w.headOffset($0.layer, $0.head) + e * d] })
         }
         func outputSum(_ heads: [HeadID]) -> [Double] {
             var total = [Double](repeating: 0, count: d)
-            for id in heads {
-                let head = id.layer * h + id.head, base = w.headOffset(id.layer, id.head)
-                for r in 0..<e {
-                    let zs = scores.zSum[head * e + r]
-                    for j in 0..<d { total[j] += zs * Double(w.wO[base + r * d + j]) }
+            total.withUnsafeMutableBufferPointer { total in
+                w.wO.withUnsafeBufferPointer { wO in
+                    for id in heads {
+                        let head = id.layer * h + id.head, block = wO.baseAddress! + w.headOffset(id.layer, id.head)
+                        for r in 0..<e {
+                            let zs = scores.zSum[head * e + r], row = block + r * d
+                            for j in 0..<d { total[j] += zs * Double(row[j]) }
+                        }
+                    }
                 }
             }
             return total
         }
         let blocks = headSets.map { stacked($0.heads) }
-        let sums = headSets.map { outputSum($0.heads) }
         // Geometry: per set and layer, the heads of that layer.
         let geometryLayers: [[[HeadID]]] = geometrySets.map { set in (0..<l).map { layer in set.heads.filter { $0.layer == layer } } }
-        let meanDifference: (Int) -> [Float] = { gold in
+        let meanDifference: (Int) -> FloatBuffer = { gold in
             // mean over wrong labels of (v_gold - v_y'): [D]
-            (0..<d).map { j in
+            FloatBuffer((0..<d).map { j in
                 var total: Float = 0
                 for label in 0..<y where label != gold { total += space.vectors[gold * d + j] - space.vectors[label * d + j] }
                 return y > 1 ? total / Float(y - 1) : .nan
-            }
+            })
         }
 
         let directions = (0..<y).map(meanDifference)          // [Y][D], by gold label
-        let meanShares = sums.map { sum in sum.map { Float($0 / Double(p - 1)) } }   // [sets][D]: sum_S / (P-1)
+        let basis = FloatBuffer(space.basis)                  // [k, D]
+        // sum_S / (P-1) per set: [sets][D]
+        let meanShares = headSets.map { set in FloatBuffer(outputSum(set.heads).map { Float($0 / Double(p - 1)) }) }
         let geometryBlocks = geometryLayers.map { $0.map(stacked) }
+        let widest = (headSets.map(\.heads.count) + geometryLayers.flatMap { $0.map(\.count) } + [0]).max()! * e
         let split = PromptChunks(rows: rows, files: dump.files.count, size: chunkPrompts)
         let slotOf = split.slot, chunks = split.chunks
         let group = "sets/\(rows.info.name)"
         let readers = try dump.files.map { file in
             try (z: ActivationReader(file: file, dataset: group + "/z"), resid: ActivationReader(file: file, dataset: group + "/resid"))
         }
+        let readAhead = ReadAhead(chunks: chunks.count) { c in
+            let chunk = chunks[c], reader = readers[chunk.file]
+            return reader.z.byteRanges(rows: chunk.rows, firstPositionOnly: true) + reader.resid.byteRanges(rows: chunk.rows, firstPositionOnly: true)
+        }
+        defer { readAhead.stop() }
         // Accumulators: [set, mode (zero, mean), metric]; metric = gold logit, label logprob,
         // label correct, vocab logprob, correct, in label set. Index headSets.count is the baseline.
         let metrics = 6
@@ -97,117 +110,120 @@ enum AblationPass {
         let lock = NSLock()
         var failure: Error?
         var finished = 0
-        ComputeThreads.forEachCallingBLAS(chunks.count) { c in
-            let chunk = chunks[c], reader = readers[chunk.file], count = chunk.rows.count
-            var z = [Float](repeating: 0, count: count * n * e)             // [n, L*H*E]
-            var resid = [Float](repeating: 0, count: count * (l + 1) * d)   // [n, L+1, D]
+        let vocabularyBatch = 32
+        let makeScratch = {
+            Scratch(z: FloatBuffer(count: chunkPrompts * n * e), resid: FloatBuffer(count: chunkPrompts * (l + 1) * d),
+                    gathered: FloatBuffer(count: chunkPrompts * widest), output: FloatBuffer(count: chunkPrompts * d),
+                    streams: FloatBuffer(count: 2 * chunkPrompts * d), logits: FloatBuffer(count: 2 * chunkPrompts * y),
+                    normed: FloatBuffer(count: full ? vocabularyBatch * d : 0),
+                    vocabulary: FloatBuffer(count: full ? vocabularyBatch * w.vocabularySize : 0))
+        }
+        ComputeThreads.forEachCallingBLAS(chunks.count, scratch: makeScratch) { c, scratch in
+            readAhead.take(c)
+            let chunk = chunks[c], reader = readers[chunk.file]
             do {
-                try z.withUnsafeMutableBufferPointer { try reader.z.read(rows: chunk.rows, firstPositionOnly: true, into: $0.baseAddress!) }
-                try resid.withUnsafeMutableBufferPointer { try reader.resid.read(rows: chunk.rows, firstPositionOnly: true, into: $0.baseAddress!) }
+                try reader.z.read(rows: chunk.rows, firstPositionOnly: true, into: scratch.z.pointer)
+                try reader.resid.read(rows: chunk.rows, firstPositionOnly: true, into: scratch.resid.pointer)
             } catch {
                 lock.withLock { failure = failure ?? error }
                 return
             }
             var local = [Double](repeating: 0, count: totals.count)
             var localGeometry = [Double](repeating: 0, count: geometryTotals.count)
-            let slots = chunk.rows.map { slotOf[chunk.file][$0] }
+            // The chunk's done rows: i (row in the chunk) and slot (prompt in SetRows order).
+            let done: [(i: Int, slot: Int)] = chunk.rows.enumerated().compactMap { i, row in slotOf[chunk.file][row].map { (i, $0) } }
+            let m = done.count
+            let z = scratch.z.pointer, resid = scratch.resid.pointer, streams = scratch.streams.pointer
+            func finalStream(_ i: Int) -> UnsafeMutablePointer<Float> { resid + (i * (l + 1) + l) * d }
 
-            var logits = [Float](repeating: 0, count: y)
-            /// Metrics of the changed final stream `stream` ([D]) for prompt slot `slot`.
-            func accumulate(_ stream: UnsafePointer<Float>, slot: Int, into index: Int) {
-                var squares: Float = 0
-                for j in 0..<d { squares += stream[j] * stream[j] }
-                let scale = 1 / (squares / Float(d) + w.epsilon).squareRoot()
-                space.foldedRows.withUnsafeBufferPointer { folded in
+            /// Adds the metrics of the final streams in `streams` ([streamCount, D]; row r is prompt
+            /// done[r % m]) to accumulator `index(r)`, recomputing the final norm of each.
+            func accumulate(streamCount: Int, index: (Int) -> Int) {
+                let logits = scratch.logits.pointer
+                BLAS.matmulTransposedB(streams, lda: d, folded.pointer, ldb: d, logits, ldc: y, m: streamCount, n: y, k: d)
+                var scales = [Float](repeating: 0, count: streamCount)
+                for r in 0..<streamCount {
+                    let slot = done[r % m].slot, target = index(r) * metrics, row = logits + r * y
+                    let scale = 1 / (VectorMath.sumOfSquares(streams + r * d, count: d) / Float(d) + w.epsilon).squareRoot()
+                    scales[r] = scale
+                    var largest = -Float.infinity, best = 0
                     for label in 0..<y {
-                        var dot: Float = 0
-                        let row = folded.baseAddress! + label * d
-                        for j in 0..<d { dot += stream[j] * row[j] }
-                        logits[label] = scale * dot
+                        row[label] *= scale
+                        if row[label] > largest { largest = row[label]; best = label }
+                    }
+                    var expSum = 0.0
+                    for label in 0..<y { expSum += exp(Double(row[label] - largest)) }
+                    let gold = space.goldIndex[slot]
+                    local[target] += Double(row[gold])
+                    local[target + 1] += Double(row[gold]) - Double(largest) - log(expSum)
+                    local[target + 2] += best == gold ? 1 : 0
+                }
+                guard full else { return }
+                let v = w.vocabularySize, normed = scratch.normed.pointer, vocabulary = scratch.vocabulary.pointer
+                for first in stride(from: 0, to: streamCount, by: vocabularyBatch) {
+                    let batch = min(vocabularyBatch, streamCount - first)
+                    for b in 0..<batch {
+                        let stream = streams + (first + b) * d, scale = scales[first + b]
+                        for j in 0..<d { normed[b * d + j] = scale * gamma[j] * stream[j] }
+                    }
+                    BLAS.matmulTransposedB(normed, lda: d, vocabularyRows.pointer, ldb: d, vocabulary, ldc: v,
+                                           m: batch, n: v, k: d)
+                    for b in 0..<batch {
+                        let r = first + b, logitsRow = vocabulary + b * v, target = index(r) * metrics
+                        var top = 0
+                        for t in 1..<v where logitsRow[t] > logitsRow[top] { top = t }
+                        let peak = logitsRow[top]
+                        var expSum = 0.0
+                        for t in 0..<v { expSum += Double(exp(logitsRow[t] - peak)) }
+                        let goldToken = Int(rows.goldToken[done[r % m].slot])
+                        local[target + 3] += Double(logitsRow[goldToken]) - Double(peak) - log(expSum)
+                        local[target + 4] += top == goldToken ? 1 : 0
+                        local[target + 5] += labelTokens.contains(Int32(top)) ? 1 : 0
                     }
                 }
-                let gold = space.goldIndex[slot]
-                let largest = logits.max() ?? 0
-                let logSum = Double(largest) + log(logits.reduce(0.0) { $0 + exp(Double($1 - largest)) })
-                let best = logits.indices.max { logits[$0] < logits[$1] || (logits[$0] == logits[$1] && $0 > $1) } ?? 0
-                local[index * metrics] += Double(logits[gold])
-                local[index * metrics + 1] += Double(logits[gold]) - logSum
-                local[index * metrics + 2] += best == gold ? 1 : 0
-                guard full else { return }
-                var normed = [Float](repeating: 0, count: d)
-                for j in 0..<d { normed[j] = scale * w.gamma[j] * stream[j] }
-                var vocabulary = [Float](repeating: 0, count: w.vocabularySize)
-                BLAS.matmulTransposedB(normed, lda: d, vocabularyRows, ldb: d, &vocabulary, ldc: w.vocabularySize,
-                                       m: 1, n: w.vocabularySize, k: d)
-                var top = 0
-                for t in 1..<vocabulary.count where vocabulary[t] > vocabulary[top] { top = t }
-                let peak = vocabulary[top]
-                let vocabularyLogSum = Double(peak) + log(vocabulary.reduce(0.0) { $0 + exp(Double($1 - peak)) })
-                let goldToken = Int(rows.goldToken[slot])
-                local[index * metrics + 3] += Double(vocabulary[goldToken]) - vocabularyLogSum
-                local[index * metrics + 4] += top == goldToken ? 1 : 0
-                local[index * metrics + 5] += labelTokens.contains(Int32(top)) ? 1 : 0
+            }
+            /// z of `heads` for the done rows: [m, heads*E] in scratch.gathered.
+            func gather(_ heads: [HeadID]) {
+                let width = heads.count * e
+                for (j, row) in done.enumerated() {
+                    for (q, id) in heads.enumerated() {
+                        (scratch.gathered.pointer + j * width + q * e).update(from: z + row.i * n * e + (id.layer * h + id.head) * e, count: e)
+                    }
+                }
             }
 
-            for (i, slot) in slots.enumerated() {
-                guard let slot else { continue }
-                resid.withUnsafeBufferPointer { accumulate($0.baseAddress! + (i * (l + 1) + l) * d, slot: slot, into: headSets.count * 2) }
+            if m > 0 {
+                for (j, row) in done.enumerated() { (streams + j * d).update(from: finalStream(row.i), count: d) }
+                accumulate(streamCount: m) { _ in headSets.count * 2 }
             }
-            var zeroed = [Float](repeating: 0, count: d), meaned = zeroed
-            let promptTotal = Double(p)
-            for (s, set) in headSets.enumerated() {
-                let width = set.heads.count * e
-                var gathered = [Float](repeating: 0, count: count * width)   // [n, S*E]
-                for i in 0..<count {
-                    for (j, id) in set.heads.enumerated() {
-                        let from = i * n * e + (id.layer * h + id.head) * e
-                        for r in 0..<e { gathered[i * width + j * e + r] = z[from + r] }
+            // a'_h = (sum_all - a_h,p) / (P - 1) for each head: sum over S of (a - a') =
+            // X * P/(P-1) - sum_S / (P-1).
+            let spread = Float(Double(p) / Double(p - 1))
+            for (s, set) in headSets.enumerated() where m > 0 {
+                let width = set.heads.count * e, output = scratch.output.pointer, share = meanShares[s].pointer
+                gather(set.heads)
+                BLAS.matmul(scratch.gathered.pointer, lda: width, blocks[s].pointer, ldb: d, output, ldc: d, m: m, n: d, k: width)
+                for (j, row) in done.enumerated() {
+                    let final = finalStream(row.i), x = output + j * d
+                    let zeroed = streams + j * d, meaned = streams + (m + j) * d
+                    for t in 0..<d {
+                        zeroed[t] = final[t] - x[t]
+                        meaned[t] = final[t] - x[t] * spread + share[t]
                     }
                 }
-                var output = [Float](repeating: 0, count: count * d)           // [n, D] = X
-                BLAS.matmul(gathered, lda: width, blocks[s], ldb: d, &output, ldc: d, m: count, n: d, k: width)
-                for (i, slot) in slots.enumerated() {
-                    guard let slot else { continue }
-                    let base = (i * (l + 1) + l) * d
-                    // a'_h = (sum_all - a_h,p) / (P - 1) for each head: sum over S of (a - a') =
-                    // X * P/(P-1) - sum_S / (P-1).
-                    let spread = Float(promptTotal / (promptTotal - 1))
-                    meanShares[s].withUnsafeBufferPointer { share in
-                        for j in 0..<d {
-                            let x = output[i * d + j]
-                            zeroed[j] = resid[base + j] - x
-                            meaned[j] = resid[base + j] - x * spread + share[j]
-                        }
-                    }
-                    zeroed.withUnsafeBufferPointer { accumulate($0.baseAddress!, slot: slot, into: s * 2) }
-                    meaned.withUnsafeBufferPointer { accumulate($0.baseAddress!, slot: slot, into: s * 2 + 1) }
-                }
+                accumulate(streamCount: 2 * m) { $0 < m ? s * 2 : s * 2 + 1 }
             }
-            for (g, layersOfSet) in geometryLayers.enumerated() {
+            for (g, layersOfSet) in geometryLayers.enumerated() where m > 0 {
                 for (layer, heads) in layersOfSet.enumerated() where !heads.isEmpty {
-                    let width = heads.count * e, block = geometryBlocks[g][layer]
-                    var gathered = [Float](repeating: 0, count: count * width)
-                    for i in 0..<count {
-                        for (j, id) in heads.enumerated() {
-                            let from = i * n * e + (id.layer * h + id.head) * e
-                            for r in 0..<e { gathered[i * width + j * e + r] = z[from + r] }
-                        }
-                    }
-                    var output = [Float](repeating: 0, count: count * d)
-                    BLAS.matmul(gathered, lda: width, block, ldb: d, &output, ldc: d, m: count, n: d, k: width)
-                    for (i, slot) in slots.enumerated() {
-                        guard let slot else { continue }
-                        let (alignmentChange, difference) = resid.withUnsafeBufferPointer { r in
-                            output.withUnsafeBufferPointer { o in
-                                directions[space.goldIndex[slot]].withUnsafeBufferPointer { direction in
-                                    space.basis.withUnsafeBufferPointer { basis in
-                                        contribution(of: o.baseAddress! + i * d, to: r.baseAddress! + (i * (l + 1) + layer) * d,
-                                                     basis: basis.baseAddress!, dimensions: space.dimension,
-                                                     direction: direction.baseAddress!, width: d)
-                                    }
-                                }
-                            }
-                        }
+                    let width = heads.count * e, output = scratch.output.pointer
+                    gather(heads)
+                    BLAS.matmul(scratch.gathered.pointer, lda: width, geometryBlocks[g][layer].pointer, ldb: d,
+                                output, ldc: d, m: m, n: d, k: width)
+                    for (j, row) in done.enumerated() {
+                        let (alignmentChange, difference) =
+                            contribution(of: output + j * d, to: resid + (row.i * (l + 1) + layer) * d,
+                                         basis: basis.pointer, dimensions: space.dimension,
+                                         direction: directions[space.goldIndex[row.slot]].pointer, width: d)
                         localGeometry[(g * l + layer) * 2] += Double(alignmentChange)
                         localGeometry[(g * l + layer) * 2 + 1] += Double(difference)
                     }
@@ -216,7 +232,7 @@ enum AblationPass {
             lock.withLock {
                 for j in totals.indices { totals[j] += local[j] }
                 for j in geometryTotals.indices { geometryTotals[j] += localGeometry[j] }
-                finished += count
+                finished += m
                 progress?(finished)
             }
         }
@@ -247,26 +263,28 @@ enum AblationPass {
     /// ||Q^T v|| / ||v|| with the task subspace (`basis`: [k, D] orthonormal rows), and x · direction.
     static func contribution(of x: UnsafePointer<Float>, to h: UnsafePointer<Float>, basis: UnsafePointer<Float>,
                              dimensions k: Int, direction: UnsafePointer<Float>, width d: Int) -> (Float, Float) {
-        var hh: Float = 0, hx: Float = 0, xx: Float = 0, along: Float = 0
-        for j in 0..<d {
-            hh += h[j] * h[j]
-            hx += h[j] * x[j]
-            xx += x[j] * x[j]
-            along += x[j] * direction[j]
-        }
+        let hh = VectorMath.sumOfSquares(h, count: d), xx = VectorMath.sumOfSquares(x, count: d)
+        let hx = VectorMath.dot(h, x, count: d), along = VectorMath.dot(x, direction, count: d)
         var before: Float = 0, after: Float = 0
         for q in 0..<k {
-            let row = basis + q * d
-            var a: Float = 0, b: Float = 0
-            for j in 0..<d {
-                a += row[j] * h[j]
-                b += row[j] * x[j]
-            }
+            let a = VectorMath.dot(basis + q * d, h, count: d), b = VectorMath.dot(basis + q * d, x, count: d)
             before += a * a
             after += (a + b) * (a + b)
         }
         let sum = hh + 2 * hx + xx
         guard hh > 0, sum > 0 else { return (.nan, along) }
         return ((after / sum).squareRoot() - (before / hh).squareRoot(), along)
+    }
+
+    /// One worker's buffers, reused over its chunks.
+    struct Scratch {
+        let z: FloatBuffer          // [chunk, L*H*E]
+        let resid: FloatBuffer      // [chunk, L+1, D]
+        let gathered: FloatBuffer   // [chunk, S*E] for the widest set
+        let output: FloatBuffer     // [chunk, D]
+        let streams: FloatBuffer    // [2 * chunk, D]: zero-ablated rows, then mean-ablated rows
+        let logits: FloatBuffer     // [2 * chunk, Y]
+        let normed: FloatBuffer     // [vocabulary batch, D]
+        let vocabulary: FloatBuffer // [vocabulary batch, V]
     }
 }

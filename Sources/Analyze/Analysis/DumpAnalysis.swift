@@ -28,7 +28,11 @@ public struct DumpAnalysis: Sendable {
         topInduction = induction.map { scores in
             HeadSet(name: "top_induction", kind: .named, heads: Ranking.topIndices(scores.stripe, count: k).map { HeadID(index: $0, heads: weights.heads) })
         }
-        fileSets = try options.headSetFiles.map { try HeadSet.load(path: $0, layers: weights.layers, heads: weights.heads) }
+        fileSets = try options.headSetFiles.flatMap { path in
+            try HeadSetFile.read(path: path, layers: weights.layers, heads: weights.heads).map {
+                HeadSet(name: "file:\($0.name)", kind: .file, heads: $0.heads)
+            }
+        }
         var sets: [SetAnalysis] = []
         for name in dump.setNames {
             let rows = try SetRows(dump: dump, set: name)
@@ -47,6 +51,16 @@ public struct DumpAnalysis: Sendable {
                                             replicates: options.bootstrapReplicates, seed: setSeed, topCount: k)
             let tlBootstrap = HeadBootstrap(scores: scores.tl.map(Double.init), prompts: rows.count, heads: n,
                                             replicates: options.bootstrapReplicates, seed: setSeed &+ 1, topCount: k)
+            let dlaGoldBootstrap = HeadBootstrap(scores: scores.dlaGold.map(Double.init), prompts: rows.count, heads: n,
+                                                 replicates: options.bootstrapReplicates,
+                                                 seed: SplitMix64.derive(setSeed, SplitMix64.fnv1a("dla_gold")), topCount: k)
+            let dlaMarginBootstrap = HeadBootstrap(scores: scores.dlaMargin.map(Double.init), prompts: rows.count, heads: n,
+                                                   replicates: options.bootstrapReplicates,
+                                                   seed: SplitMix64.derive(setSeed, SplitMix64.fnv1a("dla_margin")), topCount: 0)
+            // The five masses of every head as the columns of one bootstrap: [P, L*H*C].
+            let attentionBootstrap = HeadBootstrap(scores: scores.attention.map(Double.init), prompts: rows.count,
+                                                   heads: n * KeyCategory.allCases.count, replicates: options.bootstrapReplicates,
+                                                   seed: SplitMix64.derive(setSeed, SplitMix64.fnv1a("attention")), topCount: 0)
             let named = [topTR, topTL] + (topInduction.map { [$0] } ?? []) + fileSets
             let excluded = Set(named.flatMap(\.heads))
             let random = HeadSet.randomSets(count: options.randomSets, size: k, layers: weights.layers, heads: weights.heads,
@@ -59,6 +73,8 @@ public struct DumpAnalysis: Sendable {
             sets.append(SetAnalysis(scores: scores,
                                     behaviour: SetBehaviour(rows: rows, space: space, seed: setSeed &+ 3, replicates: 2000),
                                     topTR: topTR, topTL: topTL, trBootstrap: trBootstrap, tlBootstrap: tlBootstrap,
+                                    dlaGoldBootstrap: dlaGoldBootstrap, dlaMarginBootstrap: dlaMarginBootstrap,
+                                    attentionBootstrap: attentionBootstrap,
                                     randomSets: random, ablation: ablation, geometry: geometry))
         }
         self.sets = sets

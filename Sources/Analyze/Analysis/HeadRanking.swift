@@ -17,8 +17,12 @@ public struct HeadRanking: Sendable, Encodable {
     public let dump: [String]
     public let heads: [HeadID]
     public let values: [Double]
+    /// The top set ("top_<score>") and `randomSets` random sets of its size drawn outside it
+    /// (seeded by `seed`): the "headSets" form of a head-set file (HeadSetFile).
+    public let headSets: [HeadSet]
+    public let seed: UInt64
 
-    public init(dump: ShardedDump, score: Score, set: String?, options: AnalysisOptions) throws {
+    public init(dump: ShardedDump, score: Score, set: String?, options: AnalysisOptions, randomSets: Int = 0) throws {
         let weights = try DumpWeights(file: dump.files[0])
         let n = weights.layers * weights.heads
         var values = [Double](repeating: 0, count: n)
@@ -51,5 +55,9 @@ public struct HeadRanking: Sendable, Encodable {
         self.dump = dump.files.map(\.path)
         heads = top.map { HeadID(index: $0, heads: weights.heads) }
         self.values = top.map { values[$0] }
+        let topSet = HeadSet(name: "top_\(score.rawValue)", kind: .named, heads: heads)
+        seed = options.seed
+        headSets = [topSet] + HeadSet.randomSets(count: randomSets, size: heads.count, layers: weights.layers,
+                                             heads: weights.heads, excluded: Set(heads), seed: options.seed)
     }
 }

@@ -24,21 +24,25 @@ public struct SetBehaviour: Sendable, Codable {
         let labels = Set(space.tokens)
         accuracy = proportion((0..<p).filter { rows.argmax[$0] == rows.goldToken[$0] }.count)
         labelSetRatio = rows.info.kind == .classification ? proportion(rows.argmax.filter { labels.contains($0) }.count) : nil
-        let width = rows.info.labelIDs.count
-        labelAccuracy = proportion((0..<p).filter { prompt in
-            // argmax over the distinct labels, first on ties
-            var best = 0, bestLogit = -Float.infinity
-            for (label, token) in space.tokens.enumerated() {
-                let column = rows.info.labelIDs.firstIndex(of: token)!
-                let logit = rows.labelLogits[prompt * width + column]
-                if logit > bestLogit { best = label; bestLogit = logit }
-            }
-            return best == space.goldIndex[prompt]
-        }.count)
+        labelAccuracy = proportion(Self.labelCorrect(rows: rows, space: space).filter { $0 }.count)
         let probabilities = rows.goldLogprob.map { exp(Double($0)) }
         meanGoldProbability = Measure(value: Summary.mean(probabilities) ?? .nan,
                                       interval: Interval.bootstrapMean(probabilities, replicates: replicates, seed: seed))
         meanGoldLogprob = Summary.mean(rows.goldLogprob.map(Double.init)) ?? .nan
+    }
+
+    /// Per prompt: is the argmax over the distinct labels (first on ties) the gold label? [P]
+    static func labelCorrect(rows: SetRows, space: LabelSpace) -> [Bool] {
+        let width = rows.info.labelIDs.count
+        let columns = space.tokens.map { rows.info.labelIDs.firstIndex(of: $0)! }
+        return (0..<rows.count).map { prompt in
+            var best = 0, bestLogit = -Float.infinity
+            for (label, column) in columns.enumerated() {
+                let logit = rows.labelLogits[prompt * width + column]
+                if logit > bestLogit { best = label; bestLogit = logit }
+            }
+            return best == space.goldIndex[prompt]
+        }
     }
 }
 
@@ -50,6 +54,12 @@ public struct SetAnalysis: Sendable {
     public let topTL: HeadSet
     public let trBootstrap: HeadBootstrap
     public let tlBootstrap: HeadBootstrap
+    /// Its top set is the one `icl-analyze heads --score dla --set` selects (docs/methods.md §12).
+    public let dlaGoldBootstrap: HeadBootstrap
+    /// No top set (topCount 0).
+    public let dlaMarginBootstrap: HeadBootstrap
+    /// Columns [L*H, C]: head j's mass on category c is column j * C + c (KeyCategory.rawValue); no top set.
+    public let attentionBootstrap: HeadBootstrap
     public let randomSets: [HeadSet]
     public let ablation: [AblationEstimate]
     public let geometry: [GeometryContribution]

@@ -56,6 +56,17 @@ final class ActivationReader: @unchecked Sendable {
         }
     }
 
+    /// The file bytes `read(rows:firstPositionOnly:)` reads, for read-ahead: one range per
+    /// row with `firstPositionOnly`, else one; none for a chunked dataset (read through HDF5).
+    func byteRanges(rows: Range<Int>, firstPositionOnly: Bool = false) -> [ReadAhead.Range] {
+        guard let raw else { return [] }
+        let rowBytes = rowElements * raw.elementSize
+        if !firstPositionOnly || positionElements == rowElements {
+            return [ReadAhead.Range(descriptor: descriptor, offset: raw.offset + rows.lowerBound * rowBytes, length: rows.count * rowBytes)]
+        }
+        return rows.map { ReadAhead.Range(descriptor: descriptor, offset: raw.offset + $0 * rowBytes, length: positionElements * raw.elementSize) }
+    }
+
     private func readRaw(at offset: Int, elements: Int, size: Int, into target: UnsafeMutablePointer<Float>) throws {
         switch size {
         case 4:

@@ -135,7 +135,7 @@ enum ReportFigures {
         ["clean", "shuffled_labels", "random_labels", "abstract_labels", "zero_shot"].firstIndex(of: variant) ?? 9
     }
 
-    static func page(_ analyses: [DumpAnalysis], figures: Written, tables: [(String, CSVTable)]) -> HTMLReport {
+    static func page(_ analyses: [DumpAnalysis], figures: Written, tables: [(String, CSVTable)], perPromptFiles: [String]) -> HTMLReport {
         var sections: [HTMLReport.Section] = []
         var order: [String] = []
         for (section, _) in figures.figures where !order.contains(section) { order.append(section) }
@@ -149,9 +149,11 @@ enum ReportFigures {
             sections.append(HTMLReport.Section(heading: section, figures: figures.figures.filter { $0.section == section }.map(\.figure)))
         }
         let files = tables.map { "\($0.0)" }.joined(separator: ", ")
-        return HTMLReport(title: "icl-analyze report",
-                          paragraphs: ["Dumps: " + analyses.map { "\($0.dump.displayName) (\($0.modelName))" }.joined(separator: "; ") + ".",
-                                       "Tables: \(files); definitions and top sets: summary.json. Every score is defined in docs/methods.md."],
-                          sections: sections)
+        var paragraphs = ["Dumps: " + analyses.map { "\($0.dump.displayName) (\($0.modelName))" }.joined(separator: "; ") + ".",
+                          "Tables: \(files); definitions and top sets: summary.json. Every score is defined in docs/methods.md."]
+        if !perPromptFiles.isEmpty {
+            paragraphs.append("Per-prompt values of every head: \(PerPromptTables.folder)/ (\(perPromptFiles.count) files, one per set; listed in summary.json).")
+        }
+        return HTMLReport(title: "icl-analyze report", paragraphs: paragraphs, sections: sections)
     }
 }

@@ -5,14 +5,20 @@ import Shared
 enum ReportTables {
     static func number(_ value: Double?) -> CSVValue { value.map { .number($0) } ?? .missing }
 
+    /// The attention categories in the order of heads.csv's and the per-prompt tables' columns.
+    static let attentionColumns: [KeyCategory] = [.demoOutputs, .demoInputs, .query, .template, .special]
+
     /// heads.csv: one row per dump x set x layer x head.
     static func heads(_ analyses: [DumpAnalysis]) -> CSVTable {
         let categories = KeyCategory.allCases
         var header = ["set", "task", "variant", "shots", "layer", "head", "tr_score", "tl_score", "tl_undefined_prompts",
                       "dla_gold", "dla_margin"]
-        header += [KeyCategory.demoOutputs, .demoInputs, .query, .template, .special].map(\.column)
-        header += ["induction_stripe", "induction_mul", "prev_token", "top_tr", "top_tl",
-                   "tr_ci_low", "tr_ci_high", "tl_ci_low", "tl_ci_high", "top_tr_frequency", "top_tl_frequency", "dump"]
+        header += attentionColumns.map(\.column)
+        header += ["induction_stripe", "induction_mul", "prev_token", "top_tr", "top_tl"]
+        for score in ["tr", "tl", "dla_gold", "dla_margin"] + attentionColumns.map(\.column) {
+            header += ["\(score)_ci_low", "\(score)_ci_high"]
+        }
+        header += ["top_tr_frequency", "top_tl_frequency", "top_dla_gold_frequency", "dump"]
         var rows: [[CSVValue]] = []
         for analysis in analyses {
             for set in analysis.sets {
@@ -25,16 +31,22 @@ enum ReportTables {
                     var row: [CSVValue] = [.text(set.info.name), .text(set.info.task), .text(set.info.variant), .int(set.info.shots),
                                            .int(id.layer), .int(id.head), .number(tr[j]), .number(tl[j]), .int(undefined[j]),
                                            .number(gold[j]), .number(margin[j])]
-                    for category in [KeyCategory.demoOutputs, .demoInputs, .query, .template, .special] {
+                    for category in attentionColumns {
                         row.append(.number(attention[j * categories.count + category.rawValue]))
                     }
                     row += [number(analysis.induction?.stripe[j]), number(analysis.induction?.detectHeadMul[j]),
                             number(analysis.induction?.previousToken[j]),
-                            .int(topTR.contains(id) ? 1 : 0), .int(topTL.contains(id) ? 1 : 0),
-                            number(set.trBootstrap.intervals[j]?.lower), number(set.trBootstrap.intervals[j]?.upper),
-                            number(set.tlBootstrap.intervals[j]?.lower), number(set.tlBootstrap.intervals[j]?.upper),
-                            .number(set.trBootstrap.topFrequency[j]), .number(set.tlBootstrap.topFrequency[j]),
-                            .text(analysis.dump.displayName)]
+                            .int(topTR.contains(id) ? 1 : 0), .int(topTL.contains(id) ? 1 : 0)]
+                    func interval(_ bootstrap: HeadBootstrap, _ column: Int) -> [CSVValue] {
+                        [number(bootstrap.intervals[column]?.lower), number(bootstrap.intervals[column]?.upper)]
+                    }
+                    row += interval(set.trBootstrap, j) + interval(set.tlBootstrap, j)
+                        + interval(set.dlaGoldBootstrap, j) + interval(set.dlaMarginBootstrap, j)
+                    for category in attentionColumns {
+                        row += interval(set.attentionBootstrap, j * categories.count + category.rawValue)
+                    }
+                    row += [.number(set.trBootstrap.topFrequency[j]), .number(set.tlBootstrap.topFrequency[j]),
+                            .number(set.dlaGoldBootstrap.topFrequency[j]), .text(analysis.dump.displayName)]
                     rows.append(row)
                 }
             }

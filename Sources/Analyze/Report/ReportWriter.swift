@@ -3,9 +3,10 @@ import Shared
 
 /// Writes a report folder: CSV tables, summary.json, SVG figures and index.html. The folder is
 /// built under a temporary name beside the target and renamed into place at the end, so a
-/// failure leaves nothing half-written.
+/// failure leaves nothing half-written. `perPrompt` adds per_prompt/SET.csv (PerPromptTables).
 public enum ReportWriter {
-    public static func write(_ analyses: [DumpAnalysis], options: AnalysisOptions, to directory: String) throws {
+    public static func write(_ analyses: [DumpAnalysis], options: AnalysisOptions, to directory: String,
+                             perPrompt: Bool = false) throws {
         let target = URL(fileURLWithPath: directory)
         let manager = FileManager.default
         var isFolder: ObjCBool = false
@@ -31,9 +32,12 @@ public enum ReportWriter {
                 ("depth.csv", ReportCorrelations.depth(analyses)),
             ]
             for (name, table) in tables { try table.write(to: staging.appendingPathComponent(name)) }
+            let perPromptFiles = perPrompt ? try PerPromptTables.write(analyses, to: staging) : []
             let figures = try ReportFigures.write(analyses, to: staging)
-            try ReportSummary.json(analyses, options: options).write(to: staging.appendingPathComponent("summary.json"))
-            try ReportFigures.page(analyses, figures: figures, tables: tables).write(to: staging.appendingPathComponent("index.html"))
+            try ReportSummary.json(analyses, options: options, perPrompt: perPrompt, perPromptFiles: perPromptFiles)
+                .write(to: staging.appendingPathComponent("summary.json"))
+            try ReportFigures.page(analyses, figures: figures, tables: tables, perPromptFiles: perPromptFiles)
+                .write(to: staging.appendingPathComponent("index.html"))
             if manager.fileExists(atPath: target.path) { try manager.removeItem(at: target) }
             try manager.moveItem(at: staging, to: target)
         } catch let error as InputError {
@@ -53,6 +57,15 @@ enum ReportSummary {
         let options: AnalysisOptions
         let definitions: [String: String]
         let dumps: [DumpEntry]
+        let perPrompt: PerPromptEntry
+    }
+
+    /// Whether per_prompt/ was asked for (`--per-prompt`), its files relative to the report
+    /// folder (one per dump and set) and their columns.
+    struct PerPromptEntry: Encodable {
+        let written: Bool
+        let files: [String]
+        let columns: [String]
     }
 
     struct DumpEntry: Encodable {
@@ -100,9 +113,11 @@ enum ReportSummary {
         "ablation": "direct-effect estimates at the answer position: heads' outputs removed (zero) or replaced by their leave-one-out mean over the set's other prompts (mean) in resid_final, final RMSNorm recomputed exactly; not total effects (§5)",
         "random_sets": "drawn uniformly from the heads outside every named set, same size as the top sets, seeded per set (§5)",
         "intervals": "Wilson 95% for proportions; percentile bootstrap over prompts for means and top-set membership (§8)",
+        "score_intervals": "per head and set: percentile bootstrap 95% intervals over prompts of tr_score, tl_score, dla_gold, dla_margin and the attention masses (*_ci_low, *_ci_high); top_tr_frequency, top_tl_frequency, top_dla_gold_frequency: share of replicates whose top-k set by that score holds the head (§12)",
+        "per_prompt": "per_prompt/SET.csv (--per-prompt): one row per done prompt x layer x head of the per-prompt values whose means are heads.csv's tr_score, tl_score (prompts where TL is defined; nan elsewhere), dla_gold, dla_margin and attention masses; prompt_index is the dump's; gold_logprob as stored, correct = argmax is the gold first token, label_correct = the label argmax is the gold label (§8, §15)",
     ]
 
-    static func json(_ analyses: [DumpAnalysis], options: AnalysisOptions) throws -> Data {
+    static func json(_ analyses: [DumpAnalysis], options: AnalysisOptions, perPrompt: Bool, perPromptFiles: [String]) throws -> Data {
         let dumps = analyses.map { analysis in
             DumpEntry(files: analysis.dump.files.map(\.path), missingShards: analysis.dump.missingShards,
                       formatVersion: analysis.dump.files[0].formatVersion, model: analysis.modelName,
@@ -124,6 +139,8 @@ enum ReportSummary {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return try encoder.encode(Document(tool: "icl-analyze", options: options, definitions: definitions, dumps: dumps))
+        return try encoder.encode(Document(tool: "icl-analyze", options: options, definitions: definitions, dumps: dumps,
+                                           perPrompt: PerPromptEntry(written: perPrompt, files: perPromptFiles,
+                                                                     columns: PerPromptTables.header)))
     }
 }

@@ -27,19 +27,19 @@ public enum HeadScorePass {
         // Per head [E, W]: [W_O Q^T | W_O V^T | W_O F^T | W_O W_O^T], so z_h times it gives
         // Q^T a, v_y · a, (gamma ⊙ w_y) · a and W_O W_O^T z (for ||a||^2 = z · that).
         let projections = space.basis + space.vectors + space.foldedRows      // [k + 2Y, D]
-        var headMatrices = [Float](repeating: 0, count: l * h * e * columns)
-        var gram = [Float](repeating: 0, count: e * e)
-        var product = [Float](repeating: 0, count: e * (k + 2 * y))
-        for head in 0..<(l * h) {
+        let headMatrices = FloatBuffer(count: l * h * e * columns)
+        ComputeThreads.forEachCallingBLAS(l * h) { head in
+            var gram = [Float](repeating: 0, count: e * e)
+            var product = [Float](repeating: 0, count: e * (k + 2 * y))
             w.wO.withUnsafeBufferPointer { wO in
                 let block = wO.baseAddress! + head * e * d
                 BLAS.matmulTransposedB(block, lda: d, projections, ldb: d, &product, ldc: k + 2 * y, m: e, n: k + 2 * y, k: d)
                 BLAS.matmulTransposedB(block, lda: d, block, ldb: d, &gram, ldc: e, m: e, n: e, k: d)
             }
             for r in 0..<e {
-                let target = (head * e + r) * columns
-                for c in 0..<(k + 2 * y) { headMatrices[target + c] = product[r * (k + 2 * y) + c] }
-                for c in 0..<e { headMatrices[target + k + 2 * y + c] = gram[r * e + c] }
+                let target = headMatrices.pointer + (head * e + r) * columns
+                for c in 0..<(k + 2 * y) { target[c] = product[r * (k + 2 * y) + c] }
+                for c in 0..<e { target[k + 2 * y + c] = gram[r * e + c] }
             }
         }
         // Attention-bias projections: [L, Y] = b_O · (gamma ⊙ w_y), before the scale.
@@ -64,6 +64,12 @@ public enum HeadScorePass {
                  layout: PromptLayout(file: file, group: group))
         }
 
+        let readAhead = ReadAhead(chunks: chunks.count) { c in
+            let chunk = chunks[c], reader = readers[chunk.file]
+            return reader.z.byteRanges(rows: chunk.rows, firstPositionOnly: true)
+                + reader.resid.byteRanges(rows: chunk.rows, firstPositionOnly: true) + reader.attention.byteRanges(rows: chunk.rows)
+        }
+        defer { readAhead.stop() }
         let lock = NSLock()
         var failure: Error?
         var finished = 0
@@ -78,76 +84,69 @@ public enum HeadScorePass {
         let alignOut = FloatBuffer(count: p * (l + 1)), differenceOut = FloatBuffer(count: p * (l + 1))
         var zSum = [Double](repeating: 0, count: n * e)
         var componentError: Float = 0, logitScale: Float = 0
-        ComputeThreads.forEachCallingBLAS(chunks.count) { c in
-            let chunk = chunks[c], reader = readers[chunk.file], count = chunk.rows.count
-            var z = [Float](repeating: 0, count: count * n * e)                 // [n, L*H*E]
-            var resid = [Float](repeating: 0, count: count * (l + 1) * d)       // [n, L+1, D]
-            var attention = [Float](repeating: 0, count: count * n * reader.layout.tokens)  // [n, L*H, T]
-            var headOut = [Float](repeating: 0, count: count * columns)          // [n, W]
-            var residOut = [Float](repeating: 0, count: (l + 1) * (k + 2 * y))   // [L+1, k+2Y]
+        let tokens = readers.map(\.layout.tokens).max() ?? 0
+        let makeScratch = {
+            Scratch(z: FloatBuffer(count: chunkPrompts * n * e), resid: FloatBuffer(count: chunkPrompts * (l + 1) * d),
+                    attention: FloatBuffer(count: chunkPrompts * n * tokens), headOut: FloatBuffer(count: chunkPrompts * columns),
+                    headLogits: FloatBuffer(count: chunkPrompts * n * y), residOut: FloatBuffer(count: (l + 1) * (k + 2 * y)))
+        }
+        ComputeThreads.forEachCallingBLAS(chunks.count, scratch: makeScratch) { c, scratch in
+            readAhead.take(c)
+            let chunk = chunks[c], reader = readers[chunk.file], t = reader.layout.tokens
+            let z = scratch.z.pointer, resid = scratch.resid.pointer, attention = scratch.attention.pointer
+            let headOut = scratch.headOut.pointer, headLogits = scratch.headLogits.pointer   // [n, W], [n, L*H, Y] before the scale
+            let residOut = scratch.residOut.pointer                                           // [L+1, k+2Y]
             var zPartial = [Double](repeating: 0, count: n * e)
             var worstError: Float = 0, largestLogit: Float = 0
             do {
-                try z.withUnsafeMutableBufferPointer { try reader.z.read(rows: chunk.rows, firstPositionOnly: true, into: $0.baseAddress!) }
-                try resid.withUnsafeMutableBufferPointer { try reader.resid.read(rows: chunk.rows, firstPositionOnly: true, into: $0.baseAddress!) }
-                try attention.withUnsafeMutableBufferPointer { try reader.attention.read(rows: chunk.rows, into: $0.baseAddress!) }
+                try reader.z.read(rows: chunk.rows, firstPositionOnly: true, into: z)
+                try reader.resid.read(rows: chunk.rows, firstPositionOnly: true, into: resid)
+                try reader.attention.read(rows: chunk.rows, into: attention)
             } catch {
                 lock.withLock { failure = failure ?? error }
                 return
             }
-            var headLogits = [Float](repeating: 0, count: count * n * y)        // [n, L*H, Y] before the scale
+            // The chunk's done rows: i (row in the chunk) and slot (prompt in SetRows order).
+            let done: [(i: Int, slot: Int)] = chunk.rows.enumerated().compactMap { i, row in slotOf[chunk.file][row].map { (i, $0) } }
             for head in 0..<n {
-                z.withUnsafeBufferPointer { zs in
-                    headMatrices.withUnsafeBufferPointer { m in
-                        BLAS.matmul(zs.baseAddress! + head * e, lda: n * e, m.baseAddress! + head * e * columns, ldb: columns,
-                                    &headOut, ldc: columns, m: count, n: columns, k: e)
-                    }
-                }
-                for (i, row) in chunk.rows.enumerated() {
-                    guard let slot = slotOf[chunk.file][row] else { continue }
-                    let out = i * columns, scale = rows.finalNormScale[slot], gold = goldIndex[slot]
-                    var trSquared: Float = 0
-                    for j in 0..<k { trSquared += headOut[out + j] * headOut[out + j] }
-                    var aSquared: Float = 0
-                    for j in 0..<e { aSquared += headOut[out + k + 2 * y + j] * z[(i * n + head) * e + j] }
+                BLAS.matmul(z + head * e, lda: n * e, headMatrices.pointer + head * e * columns, ldb: columns,
+                            headOut, ldc: columns, m: chunk.rows.count, n: columns, k: e)
+                for (i, slot) in done {
+                    let out = headOut + i * columns, scale = rows.finalNormScale[slot], gold = goldIndex[slot]
+                    let trSquared = VectorMath.sumOfSquares(out, count: k)
+                    let aSquared = VectorMath.dot(out + k + 2 * y, z + (i * n + head) * e, count: e)
                     let tr = trSquared.squareRoot(), aNorm = max(aSquared, 0).squareRoot()
                     var tlSum: Float = 0, others: Float = 0
                     for label in 0..<y where label != gold {
-                        tlSum += headOut[out + k + gold] - headOut[out + k + label]
-                        others += scale * headOut[out + k + y + label]
+                        tlSum += out[k + gold] - out[k + label]
+                        others += scale * out[k + y + label]
                     }
                     let wrong = Float(max(y - 1, 1))
                     let target = slot * n + head
                     // One label spans no task subspace worth the name (docs/methods.md §2).
                     trOut[target] = y < 2 ? .nan : tr
                     tlOut[target] = (y < 2 || aNorm == 0 || tr <= 1e-6 * aNorm) ? .nan : tlSum / wrong / tr
-                    let goldLogit = scale * headOut[out + k + y + gold]
+                    let goldLogit = scale * out[k + y + gold]
                     goldOut[target] = goldLogit
                     marginOut[target] = y < 2 ? .nan : goldLogit - others / wrong
-                    for label in 0..<y { headLogits[(i * n + head) * y + label] = scale * headOut[out + k + y + label] }
+                    for label in 0..<y { headLogits[(i * n + head) * y + label] = scale * out[k + y + label] }
                 }
             }
-            for (i, row) in chunk.rows.enumerated() {
-                guard let slot = slotOf[chunk.file][row] else { continue }
+            for (i, slot) in done {
+                let row = chunk.rows.lowerBound + i
                 let scale = rows.finalNormScale[slot], gold = goldIndex[slot]
                 for j in 0..<(n * e) { zPartial[j] += Double(z[i * n * e + j]) }
-                // Attention mass per key category, per head.
-                let t = reader.layout.tokens, keys = reader.layout.tokenCount[row]
-                let categories = reader.layout.categories(row: row)
-                attention.withUnsafeBufferPointer { a in
-                    categories.withUnsafeBufferPointer { kind in
-                        for head in 0..<n {
-                            let base = (i * n + head) * t, target = (slot * n + head) * categoryCount
-                            for c in 0..<categoryCount { attentionOut[target + c] = 0 }
-                            for key in 0..<keys { attentionOut[target + Int(kind[key])] += a[base + key] }
-                        }
-                    }
+                // Attention mass per key category, per head: the keys fall into runs of one
+                // category (spans of demonstrations, the query, template words).
+                let runs = reader.layout.runs(row: row)
+                for head in 0..<n {
+                    let keys = attention + (i * n + head) * t, target = attentionOut.pointer + (slot * n + head) * categoryCount
+                    for c in 0..<categoryCount { target[c] = 0 }
+                    for run in runs { target[run.category] += VectorMath.sum(keys + run.keys.lowerBound, count: run.keys.count) }
                 }
                 // The residual stream: Q^T h, v_y · h and (gamma ⊙ w_y) · h per stored layer.
-                resid.withUnsafeBufferPointer { r in
-                    BLAS.matmulTransposedB(r.baseAddress! + i * (l + 1) * d, lda: d, projections, ldb: d,
-                                           &residOut, ldc: k + 2 * y, m: l + 1, n: k + 2 * y, k: d)
-                }
+                BLAS.matmulTransposedB(resid + i * (l + 1) * d, lda: d, projections, ldb: d,
+                                       residOut, ldc: k + 2 * y, m: l + 1, n: k + 2 * y, k: d)
                 func residLogit(_ layer: Int, _ label: Int) -> Float { scale * residOut[layer * (k + 2 * y) + k + y + label] }
                 func goldAndMargin(_ logit: (Int) -> Float) -> (Float, Float) {
                     var others: Float = 0
@@ -155,12 +154,11 @@ public enum HeadScorePass {
                     return (logit(gold), y < 2 ? .nan : logit(gold) - others / Float(max(y - 1, 1)))
                 }
                 for layer in 0...l {
-                    var norm: Float = 0, inSpace: Float = 0, difference: Float = 0
-                    for j in 0..<d { norm += resid[(i * (l + 1) + layer) * d + j] * resid[(i * (l + 1) + layer) * d + j] }
-                    for j in 0..<k { inSpace += residOut[layer * (k + 2 * y) + j] * residOut[layer * (k + 2 * y) + j] }
-                    for label in 0..<y where label != gold {
-                        difference += residOut[layer * (k + 2 * y) + k + gold] - residOut[layer * (k + 2 * y) + k + label]
-                    }
+                    let norm = VectorMath.sumOfSquares(resid + (i * (l + 1) + layer) * d, count: d)
+                    let projected = residOut + layer * (k + 2 * y)
+                    let inSpace = VectorMath.sumOfSquares(projected, count: k)
+                    var difference: Float = 0
+                    for label in 0..<y where label != gold { difference += projected[k + gold] - projected[k + label] }
                     alignOut[slot * (l + 1) + layer] = norm > 0 ? inSpace.squareRoot() / norm.squareRoot() : .nan
                     differenceOut[slot * (l + 1) + layer] = y < 2 ? .nan : difference / Float(y - 1)
                 }
@@ -192,7 +190,7 @@ public enum HeadScorePass {
                 for j in 0..<(n * e) { zSum[j] += zPartial[j] }
                 componentError = max(componentError, worstError)
                 logitScale = max(logitScale, largestLogit)
-                finished += chunk.rows.count
+                finished += done.count
                 progress?(finished)
             }
         }
@@ -212,5 +210,15 @@ public enum HeadScorePass {
         scores.logitScale = logitScale
         scores.summarize()
         return scores
+    }
+
+    /// One worker's buffers, reused over its chunks.
+    struct Scratch {
+        let z: FloatBuffer           // [chunk, L*H*E]
+        let resid: FloatBuffer       // [chunk, L+1, D]
+        let attention: FloatBuffer   // [chunk, L*H, T]
+        let headOut: FloatBuffer     // [chunk, W]
+        let headLogits: FloatBuffer  // [chunk, L*H, Y]
+        let residOut: FloatBuffer    // [L+1, k+2Y]
     }
 }

@@ -70,4 +70,19 @@ struct PromptLayout {
 
     /// The categories of row `row`'s keys: [T] (KeyCategory raw values).
     func categories(row: Int) -> ArraySlice<UInt8> { categories[row * tokens ..< (row + 1) * tokens] }
+
+    /// Row `row`'s keys (its first tokenCount[row] positions) as runs of one category, in order.
+    func runs(row: Int) -> [(keys: Range<Int>, category: Int)] {
+        let kinds = categories(row: row).prefix(tokenCount[row])
+        var runs: [(keys: Range<Int>, category: Int)] = []
+        var start = kinds.startIndex
+        while start < kinds.endIndex {
+            var end = start + 1
+            while end < kinds.endIndex && kinds[end] == kinds[start] { end += 1 }
+            let offset = row * tokens
+            runs.append(((start - offset)..<(end - offset), Int(kinds[start])))
+            start = end
+        }
+        return runs
+    }
 }

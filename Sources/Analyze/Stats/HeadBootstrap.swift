@@ -10,8 +10,10 @@ import Shared
 /// defined value in a replicate has no mean there: it is skipped for its interval and counts as
 /// outside that replicate's top set.
 ///
-/// Replicate r draws from SplitMix64(seed: SplitMix64.derive(seed, r)) and the replicates are
-/// split over ComputeThreads, so the result depends on the seed only, not on the thread count.
+/// Replicate r draws from SplitMix64(seed: SplitMix64.derive(seed, r)). A replicate's sums are
+/// one matrix product, weights [replicate, prompt] (how often each prompt was drawn) times the
+/// scores [prompt, head], run in fixed blocks of replicates on ComputeThreads (OpenBLAS on one
+/// thread inside each), so the result depends on the seed only, not on the thread count.
 /// Memory: the replicate means, B × heads Doubles (8 MB for 1000 × 1024).
 public struct HeadBootstrap: Sendable {
     public let prompts: Int
@@ -28,8 +30,8 @@ public struct HeadBootstrap: Sendable {
     /// (replicate means, descending; equal means by lower head index).
     public let topFrequency: [Double]
 
-    /// Replicates handled by one task of the thread pool (with one set of scratch buffers).
-    private static let replicatesPerTask = 8
+    /// Replicates handled by one task of the thread pool: the rows of one matrix product.
+    private static let replicatesPerTask = 16
 
     /// scores: [prompt, head], row-major, count prompts × heads (a programming error otherwise).
     /// `topCount` is clamped to 0...heads.
@@ -45,28 +47,25 @@ public struct HeadBootstrap: Sendable {
         self.topCount = k
         self.confidence = confidence
 
-        // values: [prompt, head] with NaN as 0; defined: [prompt, head], 1 where the score is a number.
+        // values: [prompt, head] with NaN as 0; defined: [prompt, head], 1 where the score is a
+        // number, nil when every score is (each head's count is then the prompt count).
         let values = scores.map { $0.isNaN ? 0 : $0 }
-        let defined = scores.map { $0.isNaN ? 0.0 : 1.0 }
-        let anyUndefined = scores.contains(where: \.isNaN)
+        let defined = scores.contains(where: \.isNaN) ? scores.map { $0.isNaN ? 0.0 : 1.0 } : nil
         means = Self.means(values, defined, prompts: prompts, heads: heads)
 
         // replicateMeans: [replicate, head]; topSets: [replicate, rank], -1 past the defined heads.
         var replicateMeans = [Double](repeating: .nan, count: replicates * heads)
         var topSets = [Int](repeating: -1, count: replicates * k)
-        if prompts > 0 {
+        if prompts > 0 && heads > 0 {
             let tasks = (replicates + Self.replicatesPerTask - 1) / Self.replicatesPerTask
             replicateMeans.withUnsafeMutableBufferPointer { meansOut in
                 topSets.withUnsafeMutableBufferPointer { topOut in
                     values.withUnsafeBufferPointer { values in
-                        defined.withUnsafeBufferPointer { defined in
-                            ComputeThreads.forEach(tasks) { task in
-                                let first = task * Self.replicatesPerTask
-                                let range = first..<min(first + Self.replicatesPerTask, replicates)
-                                Self.runReplicates(range, values: values, defined: anyUndefined ? defined : nil,
-                                                   prompts: prompts, heads: heads, seed: seed, topCount: k,
-                                                   meansOut: meansOut, topOut: topOut)
-                            }
+                        ComputeThreads.forEachCallingBLAS(tasks) { task in
+                            let first = task * Self.replicatesPerTask
+                            let range = first..<min(first + Self.replicatesPerTask, replicates)
+                            Self.runReplicates(range, values: values, defined: defined, prompts: prompts, heads: heads,
+                                               seed: seed, topCount: k, meansOut: meansOut, topOut: topOut)
                         }
                     }
                 }
@@ -80,14 +79,15 @@ public struct HeadBootstrap: Sendable {
                                              confidence: confidence)
     }
 
-    /// Full-sample mean per head. values, defined: [prompt, head]; returns [head].
-    private static func means(_ values: [Double], _ defined: [Double], prompts: Int, heads: Int) -> [Double] {
+    /// Full-sample mean per head. values: [prompt, head]; defined: [prompt, head] or nil when
+    /// every score is defined; returns [head].
+    private static func means(_ values: [Double], _ defined: [Double]?, prompts: Int, heads: Int) -> [Double] {
         var sums = [Double](repeating: 0, count: heads)
-        var counts = [Double](repeating: 0, count: heads)
+        var counts = [Double](repeating: defined == nil ? Double(prompts) : 0, count: heads)
         for p in 0..<prompts {
             for h in 0..<heads {
                 sums[h] += values[p * heads + h]
-                counts[h] += defined[p * heads + h]
+                if let defined { counts[h] += defined[p * heads + h] }
             }
         }
         return zip(sums, counts).map { $1 > 0 ? $0 / $1 : .nan }
@@ -95,59 +95,35 @@ public struct HeadBootstrap: Sendable {
 
     /// Replicates `range`: each one's means into meansOut [replicate, head] and its top set into
     /// topOut [replicate, rank]. values, defined: [prompt, head]; defined is nil when every score
-    /// is a number (each head's count is then the prompt count).
-    private static func runReplicates(_ range: Range<Int>, values: UnsafeBufferPointer<Double>,
-                                      defined: UnsafeBufferPointer<Double>?, prompts: Int, heads: Int,
-                                      seed: UInt64, topCount: Int,
+    /// is a number.
+    private static func runReplicates(_ range: Range<Int>, values: UnsafeBufferPointer<Double>, defined: [Double]?,
+                                      prompts: Int, heads: Int, seed: UInt64, topCount: Int,
                                       meansOut: UnsafeMutableBufferPointer<Double>,
                                       topOut: UnsafeMutableBufferPointer<Int>) {
-        var multiplicity = [Int](repeating: 0, count: prompts)
-        var sums = [Double](repeating: 0, count: heads)      // [head]
-        var counts = [Double](repeating: 0, count: heads)    // [head]
+        let count = range.count
+        var draw = [Int](repeating: 0, count: prompts)
+        var weights = [Double](repeating: 0, count: count * prompts)     // [replicate in range, prompt]
+        for (slot, r) in range.enumerated() {
+            Resampling.drawMultiplicities(&draw, seed: seed, replicate: r)
+            for p in 0..<prompts { weights[slot * prompts + p] = Double(draw[p]) }
+        }
+        // sums: [replicate in range, head], computed in place of the means.
+        let sums = UnsafeMutableBufferPointer(rebasing: meansOut[(range.lowerBound * heads)..<(range.upperBound * heads)])
+        BLAS.matmul(weights, lda: prompts, values.baseAddress!, ldb: heads, sums.baseAddress!, ldc: heads,
+                    m: count, n: heads, k: prompts)
+        if let defined {
+            var counts = [Double](repeating: 0, count: count * heads)     // [replicate in range, head]
+            BLAS.matmul(weights, lda: prompts, defined, ldb: heads, &counts, ldc: heads, m: count, n: heads, k: prompts)
+            for i in sums.indices { sums[i] = counts[i] > 0 ? sums[i] / counts[i] : .nan }
+        } else {
+            for i in sums.indices { sums[i] /= Double(prompts) }
+        }
+        guard topCount > 0 else { return }
         var top: [Int] = []
         top.reserveCapacity(topCount)
         for r in range {
-            Resampling.drawMultiplicities(&multiplicity, seed: seed, replicate: r)
-            for h in 0..<heads { sums[h] = 0; counts[h] = 0 }
-            sums.withUnsafeMutableBufferPointer { sums in
-                counts.withUnsafeMutableBufferPointer { counts in
-                    for p in 0..<prompts where multiplicity[p] > 0 {
-                        let weight = Double(multiplicity[p])
-                        addScaled(weight, UnsafeBufferPointer(rebasing: values[(p * heads)..<((p + 1) * heads)]), into: sums)
-                        if let defined {
-                            addScaled(weight, UnsafeBufferPointer(rebasing: defined[(p * heads)..<((p + 1) * heads)]), into: counts)
-                        }
-                    }
-                }
-            }
-            let replicateMeans = UnsafeMutableBufferPointer(rebasing: meansOut[(r * heads)..<((r + 1) * heads)])
-            for h in 0..<heads {
-                let count = defined == nil ? Double(prompts) : counts[h]
-                replicateMeans[h] = count > 0 ? sums[h] / count : .nan
-            }
-            Ranking.selectTop(UnsafeBufferPointer(replicateMeans), count: topCount, into: &top)
+            Ranking.selectTop(UnsafeBufferPointer(rebasing: meansOut[(r * heads)..<((r + 1) * heads)]), count: topCount, into: &top)
             for (rank, head) in top.enumerated() { topOut[r * topCount + rank] = head }
-        }
-    }
-
-    /// accumulator[i] += weight * row[i], four at a time: the compiler does not vectorize the
-    /// plain loop (it cannot rule out that the two buffers overlap). Same operations per element.
-    @inline(__always)
-    private static func addScaled(_ weight: Double, _ row: UnsafeBufferPointer<Double>,
-                                  into accumulator: UnsafeMutableBufferPointer<Double>) {
-        guard let source = row.baseAddress, let target = accumulator.baseAddress else { return }
-        let count = min(row.count, accumulator.count)
-        let scale = SIMD4<Double>(repeating: weight)
-        var i = 0
-        while i + 4 <= count {
-            let sum = UnsafeRawPointer(target + i).loadUnaligned(as: SIMD4<Double>.self)
-                + scale * UnsafeRawPointer(source + i).loadUnaligned(as: SIMD4<Double>.self)
-            UnsafeMutableRawPointer(target + i).storeBytes(of: sum, as: SIMD4<Double>.self)
-            i += 4
-        }
-        while i < count {
-            target[i] += weight * source[i]
-            i += 1
         }
     }
 

@@ -19,25 +19,15 @@ public enum Interval {
     /// Percentile bootstrap interval of the mean: `replicates` resamples of the values with
     /// replacement, and the (1 - confidence)/2 and (1 + confidence)/2 quantiles (numpy's linear
     /// rule) of their means. NaN values are dropped first. Replicate r draws from
-    /// SplitMix64(seed: SplitMix64.derive(seed, r)), so a seed gives the same interval everywhere,
-    /// and the same as HeadBootstrap's for one head without NaN. nil when no value is defined,
-    /// `replicates` < 1 or the confidence is outside (0, 1).
+    /// SplitMix64(seed: SplitMix64.derive(seed, r)), so a seed gives the same interval everywhere:
+    /// it is HeadBootstrap's for one head. nil when no value is defined, `replicates` < 1 or the
+    /// confidence is outside (0, 1).
     public static func bootstrapMean(_ values: [Double], replicates: Int, seed: UInt64,
                                      confidence: Double = 0.95) -> ConfidenceInterval? {
         let defined = values.filter { !$0.isNaN }
         guard !defined.isEmpty, replicates > 0 else { return nil }
-        let n = defined.count
-        var multiplicity = [Int](repeating: 0, count: n)
-        var means = [Double](repeating: 0, count: replicates)
-        for r in 0..<replicates {
-            Resampling.drawMultiplicities(&multiplicity, seed: seed, replicate: r)
-            var sum = 0.0
-            for i in 0..<n where multiplicity[i] > 0 {
-                sum += Double(multiplicity[i]) * defined[i]
-            }
-            means[r] = sum / Double(n)
-        }
-        return percentileInterval(means, confidence: confidence)
+        return HeadBootstrap(scores: defined, prompts: defined.count, heads: 1, replicates: replicates, seed: seed,
+                             topCount: 0, confidence: confidence).intervals[0]
     }
 
     /// The central `confidence` share of replicate statistics (NaN skipped): their

@@ -1,6 +1,6 @@
 import Shared
 
-/// The bootstrap's draw, shared by Interval.bootstrapMean and HeadBootstrap so the two agree.
+/// The bootstrap's draw (HeadBootstrap, and through it Interval.bootstrapMean).
 enum Resampling {
     /// One resample with replacement of n = multiplicity.count items, as how many times each item
     /// was drawn: n draws of SplitMix64(seed: derive(seed, replicate)).uniform(below: n). Summing

@@ -8,11 +8,12 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "Scores every head of one or more dumps and writes tables, figures and index.html.",
         discussion: """
-            Files of one model and capture options are read as the shards of one capture; dumps of other models are analysed side by side and compared by layer depth. Writes heads.csv, sets.csv, variants.csv, geometry.csv, correlations.csv, ablation.csv, components.csv, depth.csv, summary.json, SVG figures and index.html into --out (replacing an earlier report there). Definitions: docs/methods.md.
+            Files of one model and capture options are read as the shards of one capture; dumps of other models are analysed side by side and compared by layer depth. Writes heads.csv, sets.csv, variants.csv, geometry.csv, correlations.csv, ablation.csv, components.csv, depth.csv, summary.json, SVG figures and index.html into --out (replacing an earlier report there). With --per-prompt, also per_prompt/SET.csv: every prompt's value of each head's scores, one row per prompt x layer x head. Definitions: docs/methods.md.
 
             Example:
               icl-analyze report out/demo.h5 --out out/report
               icl-analyze report s0.h5 s1.h5 --out out/report --top 5% --heads-file my-heads.json
+              icl-analyze report out/demo.h5 --out out/report --per-prompt
             """)
 
     @Argument(help: "Dump files.") var dumps: [String]
@@ -23,6 +24,9 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Seed of the random head sets and the bootstrap.") var seed: UInt64 = 0
     @Option(name: .customLong("heads-file"), help: "A head-set file (icl-analyze heads --json) to ablate too; repeatable.")
     var headsFiles: [String] = []
+    @Flag(name: .customLong("per-prompt"),
+          help: "Also write per_prompt/SET.csv, the per-prompt values behind heads.csv's means: about 165 bytes per prompt and head, so 1.1 GB for the 10 GB benchmark dump (18 sets x 1401 prompts x 270 heads).")
+    var perPrompt = false
 
     func validate() throws {
         guard !out.isEmpty else { throw ValidationError("--out must name a folder") }
@@ -41,7 +45,7 @@ struct ReportCommand: ParsableCommand {
         let progress = ProgressReporter(total: dumps.reduce(0) { $0 + $1.setNames.count }, unit: "sets")
         let analyses = try dumps.map { try DumpAnalysis(dump: $0, options: options, progress: progress) }
         progress.finish()
-        try ReportWriter.write(analyses, options: options, to: out)
+        try ReportWriter.write(analyses, options: options, to: out, perPrompt: perPrompt)
         for analysis in analyses {
             print("\(analysis.dump.displayName): \(analysis.modelName), \(analysis.layers) layers x \(analysis.heads) heads; top \(analysis.topCount) heads per score")
             if !analysis.dump.missingShards.isEmpty {

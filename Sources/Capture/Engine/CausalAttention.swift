@@ -4,12 +4,20 @@ import Shared
 // Legend: N = packed tokens, T = one sequence's new tokens, P = its cached tokens, S = P + T,
 // H = query heads, K = KV heads, E = head_dim, W = (H + 2K) * E = one row of fused q/k/v.
 
-/// Where one sequence's keys and values for a layer live: the KV cache, or (without a cache)
-/// the k and v columns of the fused q/k/v rows themselves.
+/// Where one sequence's keys and values for a layer live, in position order: one or more
+/// segments, each a run of consecutive positions in one buffer. A KV cache is one segment
+/// (the past and this call's tokens); a cache-free prompt is one segment (the k and v columns
+/// of its fused q/k/v rows); a read-only shared prefix is two (the prefix's cache, then this
+/// call's own rows), so that many sequences can read one prefix without copying it.
 struct KeyValueSource {
-    let keys: UnsafePointer<Float>     // [S, stride], head g at column g * E
-    let values: UnsafePointer<Float>   // [S, stride]
-    let stride: Int
+    struct Segment {
+        let keys: UnsafePointer<Float>     // [count, stride], head g at column g * E
+        let values: UnsafePointer<Float>   // [count, stride]
+        let stride: Int
+        let count: Int
+    }
+
+    let segments: [Segment]
 }
 
 /// Scaled dot-product attention with a causal mask, eager-style (scores, softmax, weighted
@@ -46,7 +54,6 @@ struct CausalAttention {
             let g = config.kvHead(forQueryHead: h)
             let s = span.keyCount, p = span.pastLength
             let queries = qkv + span.rowStart * w + h * e
-            let keys = source.keys + g * e, values = source.values + g * e
             let out = z + span.rowStart * zWidth + h * e
             let pattern = patterns.map { $0[b] + h * span.tokenCount * s }
             let lastRow = lastRows.map { $0[b] + h * s }
@@ -55,9 +62,14 @@ struct CausalAttention {
             let scores = UnsafeMutablePointer<Float>.allocate(capacity: rows * visible)
             defer { scores.deallocate() }
 
-            // scores[rows, visible] = scale * q · k^T
-            BLAS.matmulTransposedB(queries + first * w, lda: w, keys, ldb: source.stride,
-                                   scores, ldc: visible, m: rows, n: visible, k: e, alpha: scale)
+            // scores[rows, visible] = scale * q · k^T, one GEMM per key segment
+            var offset = 0
+            for segment in source.segments where offset < visible && segment.count > 0 {
+                let count = min(segment.count, visible - offset)
+                BLAS.matmulTransposedB(queries + first * w, lda: w, segment.keys + g * e, ldb: segment.stride,
+                                       scores + offset, ldc: visible, m: rows, n: count, k: e, alpha: scale)
+                offset += count
+            }
             for r in 0..<rows {
                 let row = scores + r * visible
                 Kernels.softmaxRow(row, valid: p + first + r + 1, width: visible)
@@ -68,9 +80,14 @@ struct CausalAttention {
                     lastRow.update(from: row, count: visible)
                 }
             }
-            // z[rows, E] = probabilities · v
-            BLAS.matmul(scores, lda: visible, values, ldb: source.stride,
-                        out + first * zWidth, ldc: zWidth, m: rows, n: e, k: visible)
+            // z[rows, E] = probabilities · v, summed over the key segments
+            offset = 0
+            for segment in source.segments where offset < visible && segment.count > 0 {
+                let count = min(segment.count, visible - offset)
+                BLAS.matmul(scores + offset, lda: visible, segment.values + g * e, ldb: segment.stride,
+                            out + first * zWidth, ldc: zWidth, m: rows, n: e, k: count, beta: offset == 0 ? 0 : 1)
+                offset += count
+            }
         }
     }
 }

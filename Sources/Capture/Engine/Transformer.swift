@@ -13,15 +13,38 @@ public enum LogitsSelection: Sendable {
     case all
 }
 
-/// One sequence of a forward call: its new tokens and, for generation, its KV cache (which
-/// the call extends). Without a cache the tokens are a whole prompt starting at position 0.
+/// One sequence of a forward call: its new tokens and where its past comes from. Without a
+/// cache or prefix the tokens are a whole prompt starting at position 0.
 public struct SequenceInput {
     public var tokens: [Int32]
+    /// The sequence's own KV cache, which the call extends (generation).
     public var cache: KVCache?
+    /// A read-only past shared with other sequences of the call: the tokens attend to it and
+    /// start at its length, but their keys and values are not stored, so one prefix serves
+    /// many continuations (interventions on the last token) without copies.
+    public var prefix: KVCache?
+    /// Enter the stack at a later layer with a given residual stream instead of the embedding.
+    public var entry: StackEntry?
 
-    public init(tokens: [Int32], cache: KVCache? = nil) {
+    public init(tokens: [Int32], cache: KVCache? = nil, prefix: KVCache? = nil, entry: StackEntry? = nil) {
         self.tokens = tokens
         self.cache = cache
+        self.prefix = prefix
+        self.entry = entry
+    }
+}
+
+/// The residual stream entering `layer` for a sequence's new tokens: residual is [T, D]
+/// (resid_pre[layer]). Layers below it are skipped for that sequence: its tokens join the
+/// packed batch at that layer, which is exact when nothing below changes (an intervention on
+/// the last token at `layer` or above, with the prefix's keys and values from a cache).
+public struct StackEntry {
+    public let layer: Int
+    public let residual: [Float]
+
+    public init(layer: Int, residual: [Float]) {
+        self.layer = layer
+        self.residual = residual
     }
 }
 
@@ -73,8 +96,8 @@ public final class Transformer: @unchecked Sendable {
     /// layer is one GEMM over all N tokens; attention stays within each sequence.
     public func forward(_ sequences: [SequenceInput], logits selection: LogitsSelection = .last,
                         hooks: Hooks? = nil) throws -> ForwardOutput {
-        let layout = try plan(sequences)
-        let n = layout.tokenCount
+        let batch = try plan(sequences)
+        let n = batch.tokenCount
         let d = config.hiddenSize, e = config.headDim, f = config.intermediateSize
         let h = config.headCount, k = config.kvHeadCount
         let w = (h + 2 * k) * e, zWidth = h * e
@@ -89,13 +112,24 @@ public final class Transformer: @unchecked Sendable {
         let act = FloatBuffer(count: n * f)          // [N, F]
         let mlpOut = FloatBuffer(count: n * d)       // [N, D]
 
-        embed(sequences, layout: layout, into: x.pointer)
-        let rotations = zip(sequences, layout.sequences).map { sequence, span in
+        embed(sequences, layout: batch, into: x.pointer)
+        let rotations = zip(sequences, batch.sequences).map { sequence, span in
             rope.table(start: span.pastLength, count: span.tokenCount)
         }
         for sequence in sequences { sequence.cache?.reserve((sequence.cache?.length ?? 0) + sequence.tokens.count) }
 
         for (l, layer) in weights.layers.enumerated() {
+            // Sequences are ordered by entry layer, so the ones in the stack at layer l are a
+            // prefix of the batch: its first `active` sequences, rows [0, n).
+            let active = sequences.prefix { ($0.entry?.layer ?? 0) <= l }.count
+            let layout = BatchLayout(sequences: Array(batch.sequences.prefix(active)))
+            let n = layout.tokenCount
+            for (sequence, span) in zip(sequences, layout.sequences) where sequence.entry?.layer == l {
+                sequence.entry!.residual.withUnsafeBufferPointer {
+                    (x.pointer + span.rowStart * d).update(from: $0.baseAddress!, count: span.tokenCount * d)
+                }
+            }
+            guard n > 0 else { continue }
             hooks?.run(.residPre(l), shape: [n, d], values: x.pointer, layout: layout)
 
             // Attention block.
@@ -111,7 +145,7 @@ public final class Transformer: @unchecked Sendable {
                 rope.apply(rows + h * e, stride: w, count: span.tokenCount, heads: k,
                            cos: rotation.cos, sin: rotation.sin)
             }
-            let sources = keyValueSources(sequences, layout: layout, layer: l, qkv: qkv.pointer)
+            let sources = keyValueSources(Array(sequences.prefix(active)), layout: layout, layer: l, qkv: qkv.pointer)
             let patternBuffers = hooks?.isHooked(.attnPattern(l)) == true
                 ? layout.sequences.map { FloatBuffer(count: h * $0.tokenCount * $0.keyCount) } : nil
             let lastRowBuffers = hooks?.isHooked(.attnLastQuery(l)) == true
@@ -150,25 +184,45 @@ public final class Transformer: @unchecked Sendable {
         }
         for sequence in sequences { sequence.cache?.advance(by: sequence.tokens.count) }
 
-        hooks?.run(.residFinal, shape: [n, d], values: x.pointer, layout: layout)
+        hooks?.run(.residFinal, shape: [n, d], values: x.pointer, layout: batch)
         Kernels.rmsScale(x.pointer, rows: n, width: d, epsilon: config.rmsNormEpsilon, into: scale.pointer)
-        hooks?.run(.finalNormScale, shape: [n], values: scale.pointer, layout: layout)
-        let logits = unembed(x.pointer, scale: scale.pointer, layout: layout, selection: selection, hooks: hooks)
-        return ForwardOutput(layout: layout, selection: selection, vocabularySize: config.vocabularySize,
+        hooks?.run(.finalNormScale, shape: [n], values: scale.pointer, layout: batch)
+        let logits = unembed(x.pointer, scale: scale.pointer, layout: batch, selection: selection, hooks: hooks)
+        return ForwardOutput(layout: batch, selection: selection, vocabularySize: config.vocabularySize,
                              logits: logits)
     }
 
-    /// Lays the sequences out back to back and checks their tokens and lengths.
+    /// Lays the sequences out back to back and checks their tokens, lengths and entries.
     private func plan(_ sequences: [SequenceInput]) throws -> BatchLayout {
         var spans: [SequenceSpan] = []
         var row = 0
+        var lastEntry = 0
         for (b, sequence) in sequences.enumerated() {
-            let past = sequence.cache?.length ?? 0
+            let past = sequence.cache?.length ?? sequence.prefix?.length ?? 0
             if sequence.tokens.isEmpty { throw InputError(file: nil, "sequence \(b) has no tokens") }
+            if sequence.cache != nil && sequence.prefix != nil {
+                throw InputError(file: nil, "sequence \(b) has both its own KV cache and a shared prefix")
+            }
+            if let entry = sequence.entry {
+                guard (0..<config.layerCount).contains(entry.layer) else {
+                    throw InputError(file: nil, "sequence \(b) enters at layer \(entry.layer); the model has \(config.layerCount)")
+                }
+                guard entry.residual.count == sequence.tokens.count * config.hiddenSize else {
+                    throw InputError(file: nil, "sequence \(b): its entry residual has \(entry.residual.count) values, expected tokens x d_model = \(sequence.tokens.count * config.hiddenSize)")
+                }
+                guard sequence.cache == nil else {
+                    throw InputError(file: nil, "sequence \(b) enters mid-stack but has its own KV cache, whose lower layers it would leave unfilled")
+                }
+            }
+            let entryLayer = sequence.entry?.layer ?? 0
+            guard entryLayer >= lastEntry else {
+                throw InputError(file: nil, "sequence \(b) enters at layer \(entryLayer), below an earlier sequence's \(lastEntry): order sequences by entry layer")
+            }
+            lastEntry = entryLayer
             if let bad = sequence.tokens.first(where: { $0 < 0 || Int($0) >= config.vocabularySize }) {
                 throw InputError(file: nil, "token id \(bad) is outside the vocabulary (0..<\(config.vocabularySize))")
             }
-            if let cache = sequence.cache, cache.layerCount != config.layerCount
+            if let cache = sequence.cache ?? sequence.prefix, cache.layerCount != config.layerCount
                 || cache.width != config.kvHeadCount * config.headDim {
                 throw InputError(file: nil, "sequence \(b): KV cache was made for another model")
             }
@@ -184,34 +238,40 @@ public final class Transformer: @unchecked Sendable {
         return BatchLayout(sequences: spans)
     }
 
-    /// x[r] = embedding row of token r. x: [N, D]
+    /// x[r] = embedding row of token r, for the sequences that start at layer 0. x: [N, D]
     private func embed(_ sequences: [SequenceInput], layout: BatchLayout, into x: UnsafeMutablePointer<Float>) {
         let d = config.hiddenSize
-        for (sequence, span) in zip(sequences, layout.sequences) {
+        for (sequence, span) in zip(sequences, layout.sequences) where sequence.entry == nil {
             for (t, token) in sequence.tokens.enumerated() {
                 (x + (span.rowStart + t) * d).update(from: weights.embedding.pointer + Int(token) * d, count: d)
             }
         }
     }
 
-    /// Stores this call's keys and values in each sequence's cache (when it has one) and says
-    /// where attention reads them.
+    /// Stores this call's keys and values in each sequence's own cache (when it has one) and
+    /// says where attention reads them.
     private func keyValueSources(_ sequences: [SequenceInput], layout: BatchLayout, layer: Int,
                                  qkv: UnsafePointer<Float>) -> [KeyValueSource] {
         let e = config.headDim, h = config.headCount, kvWidth = config.kvHeadCount * e
         let w = (h + 2 * config.kvHeadCount) * e
         return zip(sequences, layout.sequences).map { sequence, span in
             let rows = qkv + span.rowStart * w
-            guard let cache = sequence.cache else {
-                return KeyValueSource(keys: rows + h * e, values: rows + h * e + kvWidth, stride: w)
+            let own = KeyValueSource.Segment(keys: rows + h * e, values: rows + h * e + kvWidth, stride: w,
+                                             count: span.tokenCount)
+            if let prefix = sequence.prefix {
+                let shared = KeyValueSource.Segment(keys: prefix.keys(layer: layer), values: prefix.values(layer: layer),
+                                                    stride: kvWidth, count: prefix.length)
+                return KeyValueSource(segments: [shared, own])
             }
+            guard let cache = sequence.cache else { return KeyValueSource(segments: [own]) }
             let keys = cache.keys(layer: layer), values = cache.values(layer: layer)
             for t in 0..<span.tokenCount {
                 let position = span.pastLength + t
                 (keys + position * kvWidth).update(from: rows + t * w + h * e, count: kvWidth)
                 (values + position * kvWidth).update(from: rows + t * w + h * e + kvWidth, count: kvWidth)
             }
-            return KeyValueSource(keys: keys, values: values, stride: kvWidth)
+            return KeyValueSource(segments: [KeyValueSource.Segment(keys: keys, values: values, stride: kvWidth,
+                                                                    count: span.keyCount)])
         }
     }
 

@@ -5,7 +5,7 @@
 public enum DumpFormat {
     public static let name = "icl-heads-dump"
     /// major.minor: readers accept their own major version; minor versions only add things.
-    public static let version = "1.1"
+    public static let version = "1.2"
 
     /// The minor part of "major.minor" (0 when there is none).
     public static func minor(of version: String) -> Int {
@@ -219,5 +219,62 @@ public enum DumpLayout {
             DumpDataset("done", ["prompt"], .uint8, "1 once the prompt's rows are written"),
         ])
 
+    /// What `icl-capture run` creates.
     public static let groups = [root, model, promptSet, probeSet]
+
+    public static let intervention = DumpGroup(
+        path: "/interventions/{intervention}",
+        meaning: "One `icl-capture intervene` run, added to a captured dump: exact interventions through the model on the dump's own prompts (docs/methods.md §14). Its dimension scales are its own (layer and head repeat the root's), so adding it changes no object the capture wrote.",
+        dimensions: [
+            DumpDimension(name: "head_set", meaning: "ablation: an ablated head set; entry 0 is \"none\", the model unchanged"),
+            DumpDimension(name: "layer", meaning: "decoder layer (as the root's)"),
+            DumpDimension(name: "head", meaning: "query head within a layer (as the root's)"),
+        ],
+        attributes: [
+            DumpAttribute("kind", "string", "\"ablation\" or \"cie\""),
+            DumpAttribute("options", "string", "the run's options as JSON (mode, positions, head-set files with their sha256, sets); rerunning to resume requires them to match"),
+            DumpAttribute("definitions", "string", "JSON: what the run computes, and where the replacement means come from"),
+            DumpAttribute("sets", "string[]", "the prompt sets run, each a group under sets/"),
+            DumpAttribute("format_version", "string", "DumpFormat.version of the writer that added this group"),
+            DumpAttribute("created", "string", "ISO 8601 time the run started"),
+            DumpAttribute("tool_version", "string", "icl-capture version"),
+            DumpAttribute("git_commit", "string", "source commit of the build, or \"unknown\""),
+            DumpAttribute("model_path", "string", "the model as given (its sha256 equals the dump's model_sha256)"),
+            DumpAttribute("threads", "int", "compute threads of the run"),
+        ],
+        datasets: [
+            DumpDataset("head_set_name", ["head_set"], .string, "ablation: each head set's name as its file gives it; \"none\" first", optional: true, since: "1.2"),
+            DumpDataset("head_mask", ["head_set", "layer", "head"], .uint8, "ablation: 1 for the heads a set ablates", optional: true, since: "1.2"),
+        ])
+
+    public static let interventionSet = DumpGroup(
+        path: "/interventions/{intervention}/sets/{set}",
+        meaning: "An intervention run's results on prompt set {set}: row p belongs to row p of /sets/{set} (the same prompt). Metrics are full-vocabulary, at the answer position, from the model's logits under the intervention.",
+        dimensions: [
+            DumpDimension(name: "prompt", meaning: "row of /sets/{set}"),
+            DumpDimension(name: "label", meaning: "entry of /sets/{set}/label_ids"),
+            DumpDimension(name: "mean_prompt", meaning: "a clean prompt whose answer-position z entered the replacement mean"),
+        ],
+        attributes: [
+            DumpAttribute("mean_set", "string", "the clean set whose mean z replaces the heads' (mean ablation, CIE); \"\" for zero ablation"),
+            DumpAttribute("mean_leave_one_out", "int", "1 when each prompt's replacement mean leaves out the prompt itself (mean ablation of a clean set on its own prompts)"),
+        ],
+        datasets: [
+            DumpDataset("gold_logprob", ["prompt", "head_set"], .float32, "ablation: log-probability of gold_token over the full vocabulary", optional: true, since: "1.2"),
+            DumpDataset("argmax", ["prompt", "head_set"], .int32, "ablation: full-vocabulary argmax", optional: true, since: "1.2"),
+            DumpDataset("correct", ["prompt", "head_set"], .uint8, "ablation: 1 when argmax = gold_token (accuracy)", optional: true, since: "1.2"),
+            DumpDataset("in_label_set", ["prompt", "head_set"], .uint8, "ablation, classification sets: 1 when argmax is one of label_ids (label-set ratio)", optional: true, since: "1.2"),
+            DumpDataset("label_logits", ["prompt", "head_set", "label"], .float32, "ablation: logits of label_ids", optional: true, since: "1.2"),
+            DumpDataset("corrupted_gold_prob", ["prompt"], .float32, "cie: P(gold_token) on the prompt as it is (a shuffled-labels prompt)", optional: true, since: "1.2"),
+            DumpDataset("gold_prob", ["prompt", "layer", "head"], .float32, "cie: P(gold_token) with that head's z at the last position replaced by the clean mean", optional: true, since: "1.2"),
+            DumpDataset("cie", ["prompt", "layer", "head"], .float32, "cie: gold_prob - corrupted_gold_prob, the causal indirect effect of the head", optional: true, since: "1.2"),
+            DumpDataset("mean_prompt_index", ["mean_prompt"], .int32, "prompt_index of the clean prompts the mean came from", optional: true, since: "1.2"),
+            DumpDataset("done", ["prompt"], .uint8, "1 once the prompt's rows are written; rows with 0 hold no data", since: "1.2"),
+        ])
+
+    /// What `icl-capture intervene` adds to a dump.
+    public static let interventionGroups = [intervention, interventionSet]
+
+    /// Every group of the format, as schemas/ documents it.
+    public static let allGroups = groups + interventionGroups
 }

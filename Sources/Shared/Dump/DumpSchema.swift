@@ -17,7 +17,7 @@ public enum DumpSchema {
             valueTypes: ["activation": "float32, or float16 when the root attribute activation_dtype says so",
                          "float32": "IEEE float32", "int32": "int32", "uint8": "uint8",
                          "string": "variable-length UTF-8 string"],
-            groups: DumpLayout.groups)
+            groups: DumpLayout.allGroups)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return String(decoding: (try? encoder.encode(document)) ?? Data(), as: UTF8.self) + "\n"
@@ -35,7 +35,7 @@ public enum DumpSchema {
             `activation_dtype` says so. Rows whose `done` flag is 0 hold no data.
 
             """
-        for group in DumpLayout.groups {
+        for group in DumpLayout.allGroups {
             text += "\n## `\(group.path)`\n\n\(group.meaning)\n"
             if !group.dimensions.isEmpty {
                 text += "\n| dimension | meaning |\n|---|---|\n"

@@ -1,6 +1,7 @@
 import COpenBLAS
 
-/// fp32 matrix products on OpenBLAS. Every matrix is row-major.
+/// Matrix products on OpenBLAS: fp32 for the model and the analyzer's passes, fp64 for the
+/// bootstrap's sums. Every matrix is row-major.
 public enum BLAS {
     /// Threads OpenBLAS may use for one call (the `--threads` option).
     public static func setThreads(_ count: Int) {
@@ -43,6 +44,18 @@ public enum BLAS {
         m: Int, n: Int, k: Int, alpha: Float = 1, beta: Float = 0
     ) {
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb),
+                    beta, c, Int32(ldc))
+    }
+
+    /// C[m, n] = alpha * A[m, k] · B[k, n] + beta * C in fp64.
+    public static func matmul(
+        _ a: UnsafePointer<Double>, lda: Int,
+        _ b: UnsafePointer<Double>, ldb: Int,
+        _ c: UnsafeMutablePointer<Double>, ldc: Int,
+        m: Int, n: Int, k: Int, alpha: Double = 1, beta: Double = 0
+    ) {
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb),
                     beta, c, Int32(ldc))
     }

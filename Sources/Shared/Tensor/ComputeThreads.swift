@@ -37,4 +37,25 @@ public enum ComputeThreads {
         defer { if blasThreads > 1 { BLAS.setThreads(blasThreads) } }
         forEach(iterations, body)
     }
+
+    /// `forEachCallingBLAS` for bodies that need large scratch buffers: at most `count` workers
+    /// each make their scratch once (`makeScratch`) and take iterations in ascending order from
+    /// a shared counter, so buffers are reused instead of being allocated and page-faulted per
+    /// iteration, and a streaming reader still walks its file front to back.
+    public static func forEachCallingBLAS<Scratch>(_ iterations: Int, scratch makeScratch: () -> Scratch,
+                                                   _ body: (Int, inout Scratch) -> Void) {
+        let lock = NSLock()
+        var next = 0
+        forEachCallingBLAS(min(configured, iterations)) { _ in
+            var scratch = makeScratch()
+            while true {
+                let i: Int = lock.withLock {
+                    defer { next += 1 }
+                    return next
+                }
+                guard i < iterations else { return }
+                body(i, &scratch)
+            }
+        }
+    }
 }

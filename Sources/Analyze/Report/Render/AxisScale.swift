@@ -64,10 +64,10 @@ public struct AxisScale: Sendable, Equatable {
         if max(abs(lower), abs(upper)) >= 1e6 || step < 1e-4 {
             guard value != 0 else { return "0" }
             let digits = Int((log10(abs(value)) + 1e-9).rounded(.down)) - stepExponent + 1
-            return String(format: "%.\(max(digits, 1))g", value)
+            return NumberText.format("%.\(max(digits, 1))g", value)
         }
         let decimals = max(0, -stepExponent)
-        let text = String(format: "%.\(decimals)f", value)
+        let text = NumberText.format("%.\(decimals)f", value)
         return text.hasPrefix("-") && Double(text) == 0 ? String(text.dropFirst()) : text
     }
 

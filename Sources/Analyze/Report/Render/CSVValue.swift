@@ -41,6 +41,6 @@ public enum CSVValue: Sendable, Equatable {
     static func format(_ value: Double, significantDigits: Int) -> String {
         if value.isNaN { return "nan" }
         if value.isInfinite { return value > 0 ? "inf" : "-inf" }
-        return String(format: "%.\(significantDigits)g", value)
+        return NumberText.format("%.\(significantDigits)g", value)
     }
 }

@@ -215,6 +215,6 @@ public struct Heatmap: SVGFigure {
 
     /// Colour-bar labels: three significant digits.
     static func format(_ value: Double) -> String {
-        value == 0 ? "0" : String(format: "%.3g", value)
+        value == 0 ? "0" : NumberText.format("%.3g", value)
     }
 }

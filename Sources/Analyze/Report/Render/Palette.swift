@@ -24,7 +24,7 @@ public struct RGBColor: Sendable, Equatable {
     /// "#rrggbb", for SVG attributes.
     public var hex: String {
         let bytes = [red, green, blue].map { Int(($0 * 255).rounded()).clamped(0, 255) }
-        return "#" + bytes.map { String(format: "%02x", $0) }.joined()
+        return "#" + bytes.map { NumberText.format("%02lx", $0) }.joined()
     }
 
     func mixed(with other: RGBColor, _ t: Double) -> RGBColor {

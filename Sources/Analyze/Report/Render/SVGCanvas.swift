@@ -94,7 +94,7 @@ struct SVGCanvas {
         guard value.isFinite else { return "\(value)" }
         let rounded = (value * 100).rounded() / 100
         if rounded == rounded.rounded(), abs(rounded) < 1e15 { return String(Int(rounded)) }
-        var text = String(format: "%.2f", rounded)
+        var text = NumberText.format("%.2f", rounded)
         while text.hasSuffix("0") { text.removeLast() }
         return text
     }

@@ -2,7 +2,7 @@ import Foundation
 import Shared
 
 /// A scalar read off one sequence's answer position (its last token), the quantity whose
-/// gradient the reverse pass computes (docs/methods.md §14.1). Raw values are the names
+/// gradient the reverse pass computes (docs/methods.md §16.1). Raw values are the names
 /// `icl-capture run --grads` takes.
 public enum AnswerMetric: String, Sendable, CaseIterable, Codable {
     /// log softmax(logits)[gold] over the full vocabulary.

@@ -23,7 +23,7 @@ public struct GradientPassOutput {
 
 extension Transformer {
     /// The gradients of `metric` at each prompt's answer position (its last token) with respect
-    /// to the requested hook points, through every layer (docs/methods.md §14). One packed forward
+    /// to the requested hook points, through every layer (docs/methods.md §16). One packed forward
     /// pass keeps resid_pre and resid_mid of every layer; the reverse pass then recomputes each
     /// block's internals from them (BlockBackward). `hooks` run during that forward pass as in
     /// `forward`; they must only read (a write would not be seen by the recomputation).
