@@ -21,7 +21,7 @@ final class CaptureCrashSafetyTests: XCTestCase {
     #if DEBUG
     static let prompts = "100"   // a debug build's forward pass is several times slower
     #else
-    static let prompts = "300"   // about 1.5 s for the whole capture on 2 cores
+    static let prompts = "300"   // a few seconds for the whole capture with --grads on 2 cores
     #endif
     /// With --grads: its rows are written by the same done-last rule and must survive the same way.
     static let options = ["--tasks", "sentiment,antonym", "--n", prompts, "--shots", "3", "--positions", "labels",
