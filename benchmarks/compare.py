@@ -22,3 +22,11 @@ for r in engine["rows"]:
 mib = 1 << 20
 print(f"peak RSS: engine {engine['peakRSSBytes'] / mib:.0f} MiB = {engine['peakRSSBytes'] / engine['fp32WeightBytes']:.2f}x "
       f"the fp32 weights ({engine['fp32WeightBytes'] / mib:.0f} MiB); transformers {reference['peakRSSBytes'] / mib:.0f} MiB")
+if engine.get("backwardRows"):
+    print()
+    print("| tokens | threads | forward s | gradient pass s | backward / forward |")
+    print("|---:|---:|---:|---:|---:|")
+    for r in engine["backwardRows"]:
+        print(f"| {r['tokens']} | {r['threads']} | {r['forwardSeconds']:.4f} | {r['gradientPassSeconds']:.4f} | "
+              f"{r['backwardOverForward']:.2f}x |")
+    print(f"peak RSS after the gradient passes: {engine['peakRSSWithGradientsBytes'] / mib:.0f} MiB")

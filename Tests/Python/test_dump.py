@@ -262,3 +262,80 @@ def test_token_text_spells_the_prompts_and_labels(path):
                     assert _token_bytes(label).startswith(_token_bytes(texts[token])), f"{name}: {label!r} vs {texts[token]!r}"
     with xr.open_dataset(path, engine="h5netcdf", group="model") as ds:
         assert ds["token_text"].dims == ("vocabulary",)
+
+
+GRADIENT_DATASETS = ["grad_metric", "grad_z", "grad_resid", "head_zgrad_answer", "head_zgrad_all_positions"]
+
+
+def test_gradients_are_there_exactly_when_captured(path):
+    with open_dump(path) as f:
+        metric = f.attrs["gradient_metric"]
+        config = json.loads(f.attrs["capture_config"])
+        assert config.get("grads", "") == metric
+        for name, group in f["sets"].items():
+            present = [d for d in GRADIENT_DATASETS if d in group]
+            assert present == (GRADIENT_DATASETS if metric else []), f"{name}: {present} with gradient_metric {metric!r}"
+            if metric:
+                assert group["grad_z"].shape == group["z"].shape and group["grad_z"].dtype == group["z"].dtype, name
+                assert group["grad_resid"].shape == group["resid"].shape and group["grad_resid"].dtype == group["resid"].dtype
+                for summed in GRADIENT_DATASETS[3:]:
+                    assert group[summed].dtype == np.float32 and group[summed].shape == group["z"].shape[:1] + group["z"].shape[2:4]
+
+
+def test_answer_position_head_sums_are_z_dot_grad_z(path):
+    """head_zgrad_answer = sum_e z[p, 0, l, h, e] * grad_z[p, 0, l, h, e], up to the rounding
+    of the stored values, which the sums (from float32) do not have: float16 rounds each factor
+    by up to 2^-11 of itself, so each product by about 2^-10; float32 leaves the sum's own rounding."""
+    with open_dump(path) as f:
+        if not f.attrs["gradient_metric"]:
+            return
+        relative = 1e-3 if activation_dtype(f) == np.float16 else 1e-6
+        for name, group in f["sets"].items():
+            z = group["z"][:, 0].astype(np.float64)                                  # [prompt, layer, head, d_head]
+            grad = group["grad_z"][:, 0].astype(np.float64)
+            expected = np.einsum("plhe,plhe->plh", z, grad)
+            bound = relative * np.einsum("plhe,plhe->plh", np.abs(z), np.abs(grad)) + 1e-30
+            stored = group["head_zgrad_answer"][()].astype(np.float64)
+            assert (np.abs(stored - expected) <= bound).all(), f"{name}: worst {np.max(np.abs(stored - expected) / bound):.3g} of the bound"
+
+
+def test_final_residual_gradient_is_the_metric_through_the_final_norm(path):
+    """At the answer position dM/d resid_final, recomputed in numpy from the dump's own
+    final_norm_weight and unembedding (every row: --full-unembed), with the final RMSNorm's
+    scale differentiated: y = s(x) * gamma * x, s = (mean x^2 + eps)^-1/2, logits = W_U y,
+    dM/dx = s * gamma * u - s^3 / D * (x . gamma * u) * x with u = W_U^T dM/dlogits."""
+    with open_dump(path) as f:
+        metric = f.attrs["gradient_metric"]
+        if not metric:
+            return
+        model = f["model"]
+        unembed = model["unembed"][()].astype(np.float64)                            # [vocabulary, d_model]
+        assert (model["unembed_ids"][()] == np.arange(unembed.shape[0])).all(), "the test needs --full-unembed"
+        gamma = model["final_norm_weight"][()].astype(np.float64)
+        eps = float(model.attrs["rms_norm_epsilon"])
+        # float16: resid_final and the stored gradient are both rounded (about 5e-4 each).
+        relative = 2e-3 if activation_dtype(f) == np.float16 else 1e-5
+        for name, group in f["sets"].items():
+            x = group["resid"][:, 0, -1, :].astype(np.float64)                        # [prompt, d_model]
+            stored = group["grad_resid"][:, 0, -1, :].astype(np.float64)
+            gold = group["gold_token"][()]
+            s = 1 / np.sqrt((x ** 2).mean(-1) + eps)                                  # [prompt]
+            logits = (s[:, None] * gamma * x) @ unembed.T                             # [prompt, vocabulary]
+            probabilities = np.exp(logits - logits.max(-1, keepdims=True))
+            probabilities /= probabilities.sum(-1, keepdims=True)
+            one_hot = np.eye(unembed.shape[0])[gold]
+            if metric == "gold-logprob":
+                d_logits = one_hot - probabilities
+            elif metric == "gold-prob":
+                d_logits = probabilities[np.arange(len(gold)), gold][:, None] * (one_hot - probabilities)
+            else:                                                                     # label-margin
+                d_logits = one_hot.copy()
+                for p, g in enumerate(gold):
+                    wrong = sorted(set(int(t) for t in group["label_ids"][()]) - {int(g)})
+                    d_logits[p, wrong] -= 1 / len(wrong)
+            u = gamma * (d_logits @ unembed)                                          # [prompt, d_model]
+            expected = s[:, None] * u - (s ** 3 / x.shape[1] * (x * u).sum(-1))[:, None] * x
+            error = np.abs(stored - expected).max() / np.abs(expected).max()
+            assert error < relative, f"{name}: dM/d resid_final differs from numpy by {error:.3g} of its largest value"
+            if metric == "gold-logprob":
+                np.testing.assert_allclose(group["grad_metric"][()], group["gold_logprob"][()], rtol=1e-6, err_msg=name)

@@ -112,7 +112,7 @@ final class SyntheticDumpWriter {
             "bos_policy": "model default: added",
             "activation_dtype": spec.activationType == .f16 ? "float16" : "float32",
             "shard": spec.shard.description, "capture_config": captureConfiguration.json,
-            "definitions": CaptureDefinitions.json,
+            "definitions": CaptureDefinitions.json, "gradient_metric": "",
         ]
         try create(DumpLayout.root, at: nil, sizes: rootSizes, attributes: attributes, values: [:], rowDatasets: [])
     }

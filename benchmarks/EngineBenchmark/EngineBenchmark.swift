@@ -2,7 +2,9 @@ import Capture
 import Foundation
 import Shared
 
-// Prefill speed of the engine against the BLAS rate of the same GEMM shapes, and peak memory.
+// Prefill speed of the engine against the BLAS rate of the same GEMM shapes, and peak memory;
+// then the reverse pass (gradients of the gold log-probability at the last token with respect to
+// z and resid_pre of every layer) against the forward pass of the same prompt.
 // Usage: swift run -c release EngineBenchmark --model PATH [--lengths 64,256,1024]
 //        [--threads 1,2] [--repeats 5] [--out results.json]
 // Prints a table; --out also writes the numbers and the exact token ids used, so that
@@ -50,10 +52,25 @@ struct Row: Encodable {
     let efficiency: Double
 }
 
+/// One gradient pass (Transformer.gradients: its own forward pass, then the reverse pass)
+/// against a plain forward pass of the same tokens, medians of the same number of runs.
+struct BackwardRow: Encodable {
+    let tokens: Int
+    let threads: Int
+    let forwardSeconds: Double
+    let gradientPassSeconds: Double
+    /// (gradient pass - forward) / forward: the reverse pass alone over the forward pass.
+    let backwardOverForward: Double
+}
+
 struct Results: Encodable {
     let model: String
     let repeats: Int
+    /// VmHWM after the forward runs, before any gradient pass.
     let peakRSSBytes: Int
+    /// VmHWM after the gradient passes too.
+    let peakRSSWithGradientsBytes: Int
+    let backwardRows: [BackwardRow]
     let fp32WeightBytes: Int
     let rows: [Row]
     let tokenIDs: [String: [Int32]]
@@ -101,13 +118,43 @@ enum EngineBenchmark {
         let rss = MemoryUsage.peakResidentBytes()
         print(String(format: "peak RSS %.0f MiB = %.2fx the fp32 weights (%.0f MiB)",
                      Double(rss) / 1048576, Double(rss) / Double(weightBytes), Double(weightBytes) / 1048576))
+        let backwardRows = try measureBackward(model, arguments: arguments, idsByLength: idsByLength)
+        let rssWithGradients = MemoryUsage.peakResidentBytes()
+        print(String(format: "peak RSS with gradient passes %.0f MiB", Double(rssWithGradients) / 1048576))
         if let out = arguments.out {
             let results = Results(model: arguments.model, repeats: arguments.repeats, peakRSSBytes: rss,
+                                  peakRSSWithGradientsBytes: rssWithGradients, backwardRows: backwardRows,
                                   fp32WeightBytes: weightBytes, rows: rows, tokenIDs: idsByLength)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             try encoder.encode(results).write(to: URL(fileURLWithPath: out))
         }
+    }
+
+    /// Gradient passes against forward passes, interleaved per length and thread count so both
+    /// see the same machine state.
+    static func measureBackward(_ model: Transformer, arguments: Arguments,
+                                idsByLength: [String: [Int32]]) throws -> [BackwardRow] {
+        var rows: [BackwardRow] = []
+        let request = GradientRequest.headsAndResidual(layers: model.config.layerCount)
+        for length in arguments.lengths {
+            let ids = idsByLength[String(length)]!
+            let prompt = GradientPrompt(tokens: ids, target: MetricTarget(gold: ids[0]))
+            for threads in arguments.threads {
+                ComputeThreads.set(threads)
+                _ = try model.gradients(of: .goldLogProbability, prompts: [prompt], request: request) { _ in }
+                let forward = try median(arguments.repeats) { _ = try model.forward(tokens: ids) }
+                let pass = try median(arguments.repeats) {
+                    _ = try model.gradients(of: .goldLogProbability, prompts: [prompt], request: request) { _ in }
+                }
+                let row = BackwardRow(tokens: length, threads: threads, forwardSeconds: forward,
+                                      gradientPassSeconds: pass, backwardOverForward: (pass - forward) / forward)
+                rows.append(row)
+                print(String(format: "T=%5d threads=%d  forward %8.4f s  gradient pass %8.4f s  backward / forward %.2f",
+                             length, threads, forward, pass, row.backwardOverForward))
+            }
+        }
+        return rows
     }
 
     /// Seeded ids of ordinary (non-special) tokens: a prompt without BOS, as the CLI builds it.

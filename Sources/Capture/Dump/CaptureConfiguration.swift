@@ -33,11 +33,14 @@ public struct CaptureConfiguration: Codable, Equatable, Sendable {
     public var fullUnembedding: Bool
     /// nil: as the model's tokenizer config says.
     public var bos: Bool?
+    /// The metric whose gradients the capture stores (`--grads`); nil: none. Left out of the
+    /// JSON when nil, so captures without it keep the configuration text they had before.
+    public var grads: AnswerMetric?
 
     public init(tasks: [String], variants: [PromptVariant], shots: [Int], promptsPerSet: Int, seed: UInt64,
                 templates: [String] = [], positions: Positions = .answer, probeSequences: Int = 10,
                 probeLength: Int = 50, activationType: ActivationType = .f32, topK: Int = 10,
-                fullUnembedding: Bool = false, bos: Bool? = nil) {
+                fullUnembedding: Bool = false, bos: Bool? = nil, grads: AnswerMetric? = nil) {
         self.tasks = tasks
         self.variants = variants
         self.shots = shots
@@ -51,6 +54,7 @@ public struct CaptureConfiguration: Codable, Equatable, Sendable {
         self.topK = topK
         self.fullUnembedding = fullUnembedding
         self.bos = bos
+        self.grads = grads
     }
 
     public var json: String {

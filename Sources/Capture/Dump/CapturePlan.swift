@@ -90,6 +90,9 @@ public struct CapturePlan: Sendable {
                         let planned = try Self.plan(name: name, set: built, whole: whole, kind: task.kind, tokenizer: tokenizer,
                                                     addBOS: addBOS, config: model.config, positions: c.positions,
                                                     source: catalog.url(of: taskName)?.path ?? taskName)
+                        if let metric = c.grads {
+                            try Self.checkGradientMetric(metric, set: planned, source: catalog.url(of: taskName)?.path ?? taskName)
+                        }
                         if planned.sharedFirstToken {
                             warnings.append("\(name): two labels share their first token; their logits coincide")
                         }
@@ -112,6 +115,18 @@ public struct CapturePlan: Sendable {
                                        hasBOS: bos != nil, seed: c.seed))
         }
         self.probes = probes
+    }
+
+    /// The label margin compares the gold label with the others: an open-answer task has no
+    /// label set, and labels that all share one first token leave nothing to compare.
+    private static func checkGradientMetric(_ metric: AnswerMetric, set: PlannedSet, source: String) throws {
+        guard metric.needsLabels else { return }
+        guard set.kind == .classification else {
+            throw InputError(file: source, "--grads \(metric.rawValue) needs a classification task, and \(set.promptSet.spec.task) is open-answer (gold-logprob and gold-prob work on any task)")
+        }
+        guard Set(set.labelIDs).count >= 2 else {
+            throw InputError(file: source, "--grads \(metric.rawValue) needs labels with at least two different first tokens; every label of set \(set.name) starts with the same token")
+        }
     }
 
     /// `set` is this shard's part of `whole`.

@@ -5,8 +5,8 @@ import Shared
 public struct CaptureSummary: Sendable {
     public var prompts = 0
     public var tokens = 0
-    /// Seconds in forward passes (hooks, logit statistics and label projections included) and
-    /// in writing rows to the dump.
+    /// Seconds in forward passes (hooks, logit statistics and label projections included; with
+    /// --grads the reverse passes too) and in writing rows to the dump.
     public var forwardSeconds = 0.0
     public var writeSeconds = 0.0
 }
@@ -72,11 +72,24 @@ public struct CaptureRunner {
     private func capture(_ set: PlannedSet, rows: Range<Int>, projection: LabelProjection,
                          summary: inout CaptureSummary) throws {
         let forwardStart = Date()
-        let capture = ActivationCapture(config: model.config, positions: rows.map { set.positions[$0] },
-                                        maxTokens: set.maxTokens)
-        let output = try model.transformer.forward(rows.map { SequenceInput(tokens: set.tokens[$0]) },
+        let positions = rows.map { set.positions[$0] }
+        let capture = ActivationCapture(config: model.config, positions: positions, maxTokens: set.maxTokens)
+        let output: ForwardOutput
+        var staged: CapturedRows
+        if let metric = configuration.grads {
+            // One forward pass feeds both the activation hooks and the reverse pass.
+            let gradients = GradientCapture(config: model.config, positions: positions, hooks: capture.hooks)
+            let prompts = rows.map { GradientPrompt(tokens: set.tokens[$0], target: set.metricTarget(row: $0)) }
+            let pass = try model.transformer.gradients(of: metric, prompts: prompts, request: gradients.request,
+                                                       hooks: capture.hooks, receive: gradients.receive)
+            output = pass.forward
+            staged = capture.rows
+            gradients.store(into: &staged, values: pass.metricValues, defined: rows.map { set.goldTokens[$0] >= 0 })
+        } else {
+            output = try model.transformer.forward(rows.map { SequenceInput(tokens: set.tokens[$0]) },
                                                    logits: .last, hooks: capture.hooks)
-        var staged = capture.rows
+            staged = capture.rows
+        }
         let k = configuration.topK
         for (b, prompt) in rows.enumerated() {
             let logits = output.lastLogits(of: b)

@@ -32,6 +32,12 @@ struct CapturedRows {
     var topIDs: [Int32] = []           // [R, k]
     var topLogits: [Float] = []        // [R, k]
     var attention: [Float] = []        // [R, L, H, T]
+    // With --grads (empty otherwise):
+    var gradMetric: [Float] = []            // [R]
+    var gradZ: [Float] = []                 // [R, C, L, H, E]
+    var gradResid: [Float] = []             // [R, C, L + 1, D]
+    var headZgradAnswer: [Float] = []       // [R, L, H]
+    var headZgradAllPositions: [Float] = [] // [R, L, H]
 }
 
 /// Writes a dump the crash-safe way (docs/methods.md): the whole layout, at full size and
@@ -91,6 +97,9 @@ public final class DumpWriter {
         for set in plan.sets {
             let prompts = set.tokens.count, t = set.maxTokens, positions = set.positionCount
             bytes += prompts * a * (positions * (l * h * e + (l + 1) * d) + l * h * t)          // z, resid, attention
+            if c.grads != nil {
+                bytes += prompts * (a * positions * (l * h * e + (l + 1) * d) + 4 * (2 * l * h + 1))  // grad_*
+            }
             bytes += prompts * 4 * positions * (l * h + l + 1) * set.labelIDs.count              // label projections
             bytes += prompts * (5 * t + 16 * (set.shots + 1) + 8 * positions + 4 * set.labelIDs.count
                                 + 8 * c.topK + 32)                                            // the small rows
@@ -140,6 +149,7 @@ public final class DumpWriter {
             "tokenizer": model.tokenizer.summary, "bos_policy": bos,
             "activation_dtype": c.activationType == .f16 ? "float16" : "float32",
             "shard": shard.description, "capture_config": c.json, "definitions": definitions,
+            "gradient_metric": c.grads?.rawValue ?? "",
         ]
         for (name, value) in attributes { try file.setAttribute(name, value) }
     }
@@ -241,6 +251,7 @@ public final class DumpWriter {
 
         var datasets: [String: HDF5Dataset] = [:]
         for dataset in DumpLayout.promptSet.datasets {
+            if DumpLayout.gradientDatasets.contains(dataset.name) && c.grads == nil { continue }
             datasets[dataset.name] = try makeDataset(in: group, dataset, sizes: sizes, scales: scales,
                                                      activation: c.activationType)
         }
@@ -349,6 +360,13 @@ public final class DumpWriter {
         try write("top_ids", data.topIDs)
         try write("top_logits", data.topLogits)
         try write("attention", data.attention)
+        if !data.gradZ.isEmpty {
+            try write("grad_metric", data.gradMetric)
+            try write("grad_z", data.gradZ)
+            try write("grad_resid", data.gradResid)
+            try write("head_zgrad_answer", data.headZgradAnswer)
+            try write("head_zgrad_all_positions", data.headZgradAllPositions)
+        }
         try write("done", [UInt8](repeating: 1, count: rows.count))
     }
 

@@ -44,6 +44,13 @@ public final class Hooks {
         bodies[point, default: []].append(body)
     }
 
+    /// A new Hooks with the same bodies: a pass adds its own to the copy, not to the caller's.
+    public func copy() -> Hooks {
+        let copy = Hooks()
+        copy.bodies = bodies
+        return copy
+    }
+
     public func isHooked(_ point: HookPoint) -> Bool {
         bodies[point] != nil
     }

@@ -11,9 +11,13 @@ struct RunCommand: ParsableCommand {
         discussion: """
             Every prompt of every set (task x variant x shots x template) runs through the model once; z of every head, the residual stream, the final-norm scale, label logits with their direct projections per head and per layer, and the answer position's attention are written as they are produced. A killed capture leaves a readable file; --resume continues it. A finished capture also writes DUMP.h5.sha256 (sha256sum -c checks it). The format: icl-capture schema --markdown.
 
+            With --grads METRIC each prompt also runs backward from METRIC at the answer position (gold-logprob, gold-prob, or label-margin on classification tasks): dM/dz and dM/d resid at the captured positions, and per head z . dM/dz at the answer position and summed over every position (docs/methods.md §19).
+
             Example:
               icl-capture run --model models/SmolLM2-135M-Instruct.Q4_1.gguf \\
                 --tasks antonym,sentiment --shots 4 --n 20 --seed 1 --out out/demo.h5
+              icl-capture run --model models/SmolLM2-135M-Instruct.Q4_1.gguf \\
+                --tasks sentiment --shots 4 --n 20 --grads label-margin --out out/grads.h5
             """)
 
     @OptionGroup var model: ModelOptions
@@ -52,6 +56,9 @@ struct RunCommand: ParsableCommand {
 
     @Flag(help: "Store every unembedding row, not only those of label and gold tokens.")
     var fullUnembed = false
+
+    @Option(help: ArgumentHelp("Also store gradients of this metric at the answer position: gold-logprob, gold-prob, or label-margin (classification tasks only).", valueName: "metric"))
+    var grads: AnswerMetric?
 
     @OptionGroup var bos: BOSOptions
 
@@ -130,7 +137,7 @@ struct RunCommand: ParsableCommand {
             tasks: taskNames, variants: try variantList(), shots: try shotList(), promptsPerSet: n, seed: seed,
             templates: try templateList(), positions: positions,
             probeSequences: probeSequences, probeLength: probeLength, activationType: dtype, topK: topK,
-            fullUnembedding: fullUnembed, bos: bos.bos)
+            fullUnembedding: fullUnembed, bos: bos.bos, grads: grads)
         let tasks = try taskNames.map(catalog.load)
         try CaptureMemory.checkPlan(configuration: configuration, tasks: tasks, shard: shard)
         try CapturePlan.checkBuildable(configuration: configuration, tasks: tasks)
@@ -188,3 +195,4 @@ struct RunCommand: ParsableCommand {
 
 extension CaptureConfiguration.Positions: ExpressibleByArgument {}
 extension CaptureConfiguration.ActivationType: ExpressibleByArgument {}
+extension AnswerMetric: ExpressibleByArgument {}

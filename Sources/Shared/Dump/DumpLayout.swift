@@ -110,6 +110,7 @@ public enum DumpLayout {
             DumpAttribute("shard", "string", "\"i/n\": this file holds prompts whose index modulo n is i; \"0/1\" for a whole capture"),
             DumpAttribute("capture_config", "string", "every capture option as JSON; resume and shard merging require it to match"),
             DumpAttribute("definitions", "string", "JSON: the variants chosen where the methods differ (positions, hook points, norms)"),
+            DumpAttribute("gradient_metric", "string", "the metric M whose gradients the sets' grad_* datasets hold (--grads): \"gold-logprob\", \"gold-prob\" or \"label-margin\", defined in definitions; \"\" without --grads (format 1.2; earlier dumps lack it)"),
         ],
         datasets: [])
 
@@ -195,8 +196,27 @@ public enum DumpLayout {
             DumpDataset("top_ids", ["prompt", "top"], .int32, "full-vocabulary top-k token ids at the answer position"),
             DumpDataset("top_logits", ["prompt", "top"], .float32, "their logits"),
             DumpDataset("attention", ["prompt", "layer", "head", "token"], .activation, "attention probabilities from the answer position to every key (0 after the end)"),
+            DumpDataset("grad_metric", ["prompt"], .float32,
+                        "with --grads: the value of the metric M (root attribute gradient_metric) at the answer position; NaN where the gold answer has no token",
+                        optional: true, since: "1.2"),
+            DumpDataset("grad_z", ["prompt", "position", "layer", "head", "d_head"], .activation,
+                        "with --grads: dM/dz at the captured positions, through the whole model (nothing frozen; docs/methods.md §19)",
+                        optional: true, since: "1.2"),
+            DumpDataset("grad_resid", ["prompt", "position", "resid_layer", "d_model"], .activation,
+                        "with --grads: dM/d resid at the captured positions: resid_pre of every layer, then resid_final",
+                        optional: true, since: "1.2"),
+            DumpDataset("head_zgrad_answer", ["prompt", "layer", "head"], .float32,
+                        "with --grads: z_h . dM/dz_h at the answer position, from the float32 values: its negative is the first-order estimate of M's change when the head's z is set to 0 there",
+                        optional: true, since: "1.2"),
+            DumpDataset("head_zgrad_all_positions", ["prompt", "layer", "head"], .float32,
+                        "with --grads: sum over every token t of the prompt of z_h[t] . dM/dz_h[t], float32: its negative estimates zero ablation of the head at every position",
+                        optional: true, since: "1.2"),
             DumpDataset("done", ["prompt"], .uint8, "1 once every dataset's row for the prompt is written; rows with 0 hold no data"),
         ])
+
+    /// The prompt-set datasets `icl-capture run --grads` adds; a capture without it has none.
+    public static let gradientDatasets: Set<String> = ["grad_metric", "grad_z", "grad_resid", "head_zgrad_answer",
+                                                       "head_zgrad_all_positions"]
 
     public static let probeSet = DumpGroup(
         path: "/probes/{probe}",

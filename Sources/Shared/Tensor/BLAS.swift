@@ -35,6 +35,19 @@ public enum BLAS {
                     beta, c, Int32(ldc))
     }
 
+    /// C[m, n] = alpha * A[k, m]^T · B[k, n] + beta * C: the reverse pass's accumulation of
+    /// row-wise products (e.g. dV = P^T · dZ), without materialising the transpose.
+    public static func matmulTransposedA(
+        _ a: UnsafePointer<Float>, lda: Int,
+        _ b: UnsafePointer<Float>, ldb: Int,
+        _ c: UnsafeMutablePointer<Float>, ldc: Int,
+        m: Int, n: Int, k: Int, alpha: Float = 1, beta: Float = 0
+    ) {
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb),
+                    beta, c, Int32(ldc))
+    }
+
     /// C[m, n] = alpha * A[m, k] · B[k, n] + beta * C in fp64.
     public static func matmul(
         _ a: UnsafePointer<Double>, lda: Int,

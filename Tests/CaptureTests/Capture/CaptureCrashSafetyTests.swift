@@ -21,11 +21,12 @@ final class CaptureCrashSafetyTests: XCTestCase {
     #if DEBUG
     static let prompts = "100"   // a debug build's forward pass is several times slower
     #else
-    static let prompts = "300"   // about 1.5 s for the whole capture on 2 cores
+    static let prompts = "300"   // a few seconds for the whole capture with --grads on 2 cores
     #endif
+    /// With --grads: its rows are written by the same done-last rule and must survive the same way.
     static let options = ["--tasks", "sentiment,antonym", "--n", prompts, "--shots", "3", "--positions", "labels",
                           "--variants", "clean,shuffled-labels,zero-shot", "--probe-sequences", "16",
-                          "--probe-length", "40", "--batch-tokens", "160"]
+                          "--probe-length", "40", "--batch-tokens", "160", "--grads", "gold-logprob"]
     static let tolerance = 1e-5
     private var scratch: ScratchDirectory!
 
@@ -160,7 +161,7 @@ final class CaptureCrashSafetyTests: XCTestCase {
     }
 
     private func assertStaticDatasetsEqual(_ dump: DumpSnapshot, _ reference: DumpSnapshot, context: String) {
-        let captured = Set(capturedSetDatasets + ["attention_pattern"])
+        let captured = Set(capturedSetDatasets + DumpLayout.gradientDatasets + ["attention_pattern"])
         for (path, values) in reference.datasets where !captured.contains(String(path.split(separator: "/").last!)) {
             guard let mine = dump[path] else { XCTFail("\(context): \(path) missing"); continue }
             XCTAssertTrue(mine.identical(to: values), "\(context): \(path) differs from the reference")
@@ -176,7 +177,7 @@ final class CaptureCrashSafetyTests: XCTestCase {
         for group in groups(of: reference) {
             let done = try dump.dataset(group + "/done").ints()
             let names = group.hasPrefix("/probes/") ? ["attention_pattern"]
-                : capturedSetDatasets.filter { $0 != "done" }
+                : capturedSetDatasets.filter { $0 != "done" } + DumpLayout.gradientDatasets.sorted()
             var rowOrigins = origins[group] ?? Array(repeating: nil, count: done.count)
             let previousDone = try previous?.dataset(group + "/done").ints()
             for row in done.indices {

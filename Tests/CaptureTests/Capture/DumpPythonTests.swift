@@ -5,8 +5,9 @@ import TestSupport
 import XCTest
 
 /// Researchers read dumps from Python: Tests/Python/test_dump.py (h5py, xarray with engine
-/// h5netcdf, numpy) runs on a float32 and a float16 capture of the same prompts. The float16
-/// capture also has to be the float32 one rounded to nearest, value by value.
+/// h5netcdf, numpy) runs on a float32 and a float16 capture of the same prompts, and on both
+/// again with --grads. The float16 capture also has to be the float32 one rounded to nearest,
+/// value by value.
 final class DumpPythonTests: XCTestCase {
     static let options = ["--tasks", "sentiment,antonym", "--shots", "2", "--n", "4",
                           "--variants", "clean,shuffled-labels,zero-shot", "--positions", "labels",
@@ -23,30 +24,45 @@ final class DumpPythonTests: XCTestCase {
         super.tearDown()
     }
 
-    private func capture(dtype: String) throws -> String {
-        let path = scratch.path("dump-\(dtype).h5")
-        let outcome = try CaptureTool.capture(Self.options + ["--dtype", dtype], out: path)
+    /// With --grads the full vocabulary's unembedding is stored, so that Python can redo the
+    /// metric's gradient through the final norm.
+    static let gradientOptions = ["--grads", "gold-logprob", "--full-unembed"]
+
+    private func capture(dtype: String, _ extra: [String] = []) throws -> String {
+        let path = scratch.path("dump-\(dtype)\(extra.isEmpty ? "" : "-grads").h5")
+        let outcome = try CaptureTool.capture(Self.options + extra + ["--dtype", dtype], out: path)
         XCTAssertTrue(outcome.succeeded, "\(outcome)")
         return path
     }
 
     func testPythonReadsFloat32AndFloat16DumpsAsTheSchemaDescribes() throws {
-        let f32 = try capture(dtype: "f32"), f16 = try capture(dtype: "f16")
+        let dumps = [try capture(dtype: "f32"), try capture(dtype: "f16"),
+                     try capture(dtype: "f32", Self.gradientOptions), try capture(dtype: "f16", Self.gradientOptions)]
         guard let python = PythonStack.find() else {
             throw XCTSkip("no Python with h5py, xarray, h5netcdf and pytest (set PYTHON=/path/to/python, or run scripts/setup-python-tests)")
         }
         let script = Fixtures.repositoryRoot.appendingPathComponent("Tests/Python/test_dump.py").path
         // One pytest run (xarray's import is the slow part); every check runs on each dump.
         let result = PythonStack.run(python, ["-m", "pytest", "-q", "-p", "no:cacheprovider", script],
-                                     environment: ["ICL_DUMP_FILE": [f32, f16].joined(separator: ":"),
+                                     environment: ["ICL_DUMP_FILE": dumps.joined(separator: ":"),
                                                    "ICL_SCHEMA_FILE": CaptureTool.schemaFile])
-        XCTAssertEqual(result.status, 0, "pytest on the float32 and float16 dumps:\n\(result.output)")
+        XCTAssertEqual(result.status, 0, "pytest on the float32 and float16 dumps, without and with --grads:\n\(result.output)")
         XCTAssertTrue(result.output.contains(" passed") && !result.output.contains("skipped"),
                       "pytest did not run every check on both dumps:\n\(result.output)")
     }
 
     func testFloat16DumpIsTheFloat32DumpRoundedToNearest() throws {
-        let f32 = try DumpSnapshot(path: try capture(dtype: "f32")), f16 = try DumpSnapshot(path: try capture(dtype: "f16"))
+        try assertFloat16IsFloat32Rounded([], activations: 6 * 3 + 1, "z, resid, attention of 6 sets and the probe pattern")
+    }
+
+    /// grad_z and grad_resid are rounded like z; the per-head sums stay float32.
+    func testFloat16GradientsAreTheFloat32OnesRoundedToNearest() throws {
+        try assertFloat16IsFloat32Rounded(Self.gradientOptions, activations: 6 * 5 + 1,
+                                          "z, resid, attention, grad_z, grad_resid of 6 sets and the probe pattern")
+    }
+
+    private func assertFloat16IsFloat32Rounded(_ extra: [String], activations count: Int, _ what: String) throws {
+        let f32 = try DumpSnapshot(path: try capture(dtype: "f32", extra)), f16 = try DumpSnapshot(path: try capture(dtype: "f16", extra))
         XCTAssertEqual(f16.stringAttribute("/", "activation_dtype"), "float16")
         let activations = Set(DumpLayout.promptSet.datasets.filter { $0.type == .activation }.map(\.name)
                               + DumpLayout.probeSet.datasets.filter { $0.type == .activation }.map(\.name))
@@ -63,6 +79,6 @@ final class DumpPythonTests: XCTestCase {
                 XCTAssertTrue(narrow.identical(to: wide), "\(path) differs between the f32 and f16 captures")
             }
         }
-        XCTAssertEqual(compared, 6 * 3 + 1, "z, resid, attention of 6 sets and the probe pattern")
+        XCTAssertEqual(compared, count, what)
     }
 }

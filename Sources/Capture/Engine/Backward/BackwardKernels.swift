@@ -1,0 +1,62 @@
+import Foundation
+import Shared
+
+// The reverse of Kernels' element-wise and row-wise operations. Legend: N rows, D or F
+// columns; `dX` is dM/dX for the metric M. Each names the forward kernel it reverses.
+
+enum BackwardKernels {
+    /// Reverse of Kernels.rmsScale + applyRMSNorm (y = gamma * x * s, s = 1/sqrt(mean(x^2) + eps)),
+    /// the scale included (not frozen):
+    ///     dx += s * gamma * dy - s^3 / D * x * sum_j(gamma_j * dy_j * x_j)
+    /// x, dy, dx: [N, D]; scale: [N] (the forward's s); gamma: [D]
+    static func rmsNorm(_ x: UnsafePointer<Float>, scale: UnsafePointer<Float>, gamma: UnsafePointer<Float>,
+                        dy: UnsafePointer<Float>, rows: Int, width: Int, addingInto dx: UnsafeMutablePointer<Float>) {
+        forEachRowRange(rows) { range in
+            for r in range {
+                let xr = x + r * width, dyr = dy + r * width, dxr = dx + r * width, s = scale[r]
+                var dot: Float = 0
+                for i in 0..<width { dot += gamma[i] * dyr[i] * xr[i] }
+                let coefficient = s * s * s * dot / Float(width)
+                for i in 0..<width { dxr[i] += s * gamma[i] * dyr[i] - coefficient * xr[i] }
+            }
+        }
+    }
+
+    /// Reverse of Kernels.swiGLU (act = silu(gate) * up, silu(x) = x * sigmoid(x)):
+    ///     dgate = dact * up * sigmoid(gate) * (1 + gate * (1 - sigmoid(gate))),  dup = dact * silu(gate)
+    /// gateUp: [N, 2F] (the forward's input), dAct: [N, F] -> dGateUp: [N, 2F]
+    static func swiGLU(_ gateUp: UnsafePointer<Float>, dAct: UnsafePointer<Float>, rows: Int, width: Int,
+                       into dGateUp: UnsafeMutablePointer<Float>) {
+        forEachRowRange(rows) { range in
+            for r in range {
+                let g = gateUp + r * 2 * width, u = g + width, da = dAct + r * width
+                let dg = dGateUp + r * 2 * width, du = dg + width
+                for i in 0..<width {
+                    let x = g[i]
+                    let sigmoid = 1 / (1 + expf(-x))
+                    du[i] = da[i] * (x * sigmoid)
+                    dg[i] = da[i] * u[i] * sigmoid * (1 + x * (1 - sigmoid))
+                }
+            }
+        }
+    }
+
+    /// Reverse of Kernels.softmaxRow on the first `valid` entries of a row:
+    ///     dscore_j = p_j * (dp_j - sum_k p_k dp_k),
+    /// written over dp (in place); masked entries (from `valid` on) get 0.
+    /// p, dp: [width]
+    static func softmaxRow(_ p: UnsafePointer<Float>, dp: UnsafeMutablePointer<Float>, valid: Int, width: Int) {
+        var dot: Float = 0
+        for j in 0..<valid { dot += p[j] * dp[j] }
+        for j in 0..<valid { dp[j] = p[j] * (dp[j] - dot) }
+        for j in valid..<width { dp[j] = 0 }
+    }
+
+    /// Rows split as Kernels splits them: at most 4 chunks per thread, one chunk when small.
+    private static func forEachRowRange(_ rows: Int, _ body: (Range<Int>) -> Void) {
+        let parts = rows < 16 ? 1 : min(rows, ComputeThreads.count * 4)
+        ComputeThreads.forEach(parts) { chunk in
+            body((rows * chunk / parts)..<(rows * (chunk + 1) / parts))
+        }
+    }
+}
