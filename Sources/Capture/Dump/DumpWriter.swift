@@ -73,7 +73,7 @@ public final class DumpWriter {
             try writer.createModelGroup(plan: plan, model: model, configuration: configuration)
             for set in plan.sets { try writer.createSet(set, configuration: configuration, model: model) }
             for probe in plan.probes { try writer.createProbe(probe, configuration: configuration) }
-            try Self.removeChecksum(of: path)
+            try DumpChecksum.remove(for: path)
             try file.commitName()
         } catch {
             try? file.close()
@@ -336,7 +336,7 @@ public final class DumpWriter {
         for set in plan.sets { done[set.name] = try file.openDataset("sets/\(set.name)/done").read(as: UInt8.self).map { $0 == 1 } }
         for probe in plan.probes { done[probe.name] = try file.openDataset("probes/\(probe.name)/done").read(as: UInt8.self).map { $0 == 1 } }
         // Rows are about to change: a checksum of the file as it was would be wrong.
-        try removeChecksum(of: path)
+        try DumpChecksum.remove(for: path)
         return (DumpWriter(file: file), done)
     }
 
@@ -402,15 +402,5 @@ public final class DumpWriter {
             }
         }
         return true
-    }
-
-    private static func removeChecksum(of dump: String) throws {
-        let checksum = DumpChecksum.path(for: dump)
-        guard FileManager.default.fileExists(atPath: checksum) else { return }
-        do {
-            try FileManager.default.removeItem(atPath: checksum)
-        } catch {
-            throw InputError(file: checksum, "is stale and cannot be removed: \(error.localizedDescription)")
-        }
     }
 }

@@ -148,7 +148,7 @@ public final class InterventionWriter {
                 }
             }
             // Rows are about to change: a checksum of the file as it was would be wrong.
-            try removeChecksum(of: dump)
+            try DumpChecksum.remove(for: dump)
             if !exists {
                 try writer.createLayout(provenance: provenance, threads: threads)
                 try file.flush()
@@ -288,15 +288,5 @@ public final class InterventionWriter {
             if try file.openDataset("\(group)/done").read(as: UInt8.self).contains(where: { $0 != 1 }) { return false }
         }
         return true
-    }
-
-    private static func removeChecksum(of dump: String) throws {
-        let checksum = DumpChecksum.path(for: dump)
-        guard FileManager.default.fileExists(atPath: checksum) else { return }
-        do {
-            try FileManager.default.removeItem(atPath: checksum)
-        } catch {
-            throw InputError(file: checksum, "is stale and cannot be removed: \(error.localizedDescription)")
-        }
     }
 }

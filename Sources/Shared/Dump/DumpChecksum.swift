@@ -18,6 +18,17 @@ public enum DumpChecksum {
         }
     }
 
+    /// Removes a checksum file that is about to go stale (the dump is written again); none is fine.
+    public static func remove(for dump: String) throws {
+        let checksum = path(for: dump)
+        guard FileManager.default.fileExists(atPath: checksum) else { return }
+        do {
+            try FileManager.default.removeItem(atPath: checksum)
+        } catch {
+            throw InputError(file: checksum, "is stale and cannot be removed: \(error.localizedDescription)")
+        }
+    }
+
     public enum Outcome: Equatable, Sendable {
         case verified(String)
         /// No checksum file beside the dump.
