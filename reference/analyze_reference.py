@@ -6,7 +6,10 @@ TR/TL scores §3, direct logit attribution §4, attention-category masses §6, i
 previous-token scores §7, top-set membership §3.5) and DIR/ablation.csv (the answer-position
 ablation estimates of §5 for the top TR and TL sets, any --heads-json sets, and the unablated
 baseline). analyze(..., per_prompt=True) also keeps every prompt's TR, TL, DLA and attention
-masses (§15), which check_analysis.py compares with a report's per_prompt/ files. Written from
+masses (§15), which check_analysis.py compares with a report's per_prompt/ files. A dump captured
+with --grads also gets the attribution-patching estimates of §20: ablation.csv's
+atp_delta_{M}_answer and atp_delta_{M}_all for every ablated head set, and heads.csv's cie_atp on
+shuffled-labels sets (M = the dump's gradient_metric). Written from
 docs/methods.md alone, as the independent peer of the Swift analyzer: every quantity is computed
 in float64 from the stored z, W_O, residual stream, final-norm scale and unembedding rows. Prompts are read in chunks of --chunk with h5py slicing, so memory is
 bounded by the chunk and the model's weights, not by the dump.
@@ -218,6 +221,11 @@ class Capture:
         self.unembed = _dataset(model, "unembed", first_path)[:][order].astype(np.float64)  # [row, d_model]
         self.unembed_row = {t: i for i, t in enumerate(self.unembed_ids.tolist())}
         self.full_unembed = np.array_equal(self.unembed_ids, np.arange(self.vocabulary_size))
+
+        metrics = {str(f.attrs.get("gradient_metric", "")) for f in self.files}
+        if len(metrics) != 1:
+            raise InputError(self.paths[-1], f"files of one capture with different gradient_metric: {sorted(metrics)}")
+        self.gradient_metric = metrics.pop()                                  # "" without --grads
 
         self.sets = self._collect("sets", PromptSet)
         self.probes = self._collect("probes", None)
@@ -735,6 +743,95 @@ def _test_leave_one_out(test, capture, pset, brute, sums):
 
 
 # ---------------------------------------------------------------------------------------------
+# Pass 3: attribution patching from the stored gradients (§20)
+# ---------------------------------------------------------------------------------------------
+
+def attribution_columns(metric):
+    """ablation.csv's columns for the gradient metric M ("" when the dump holds no gradients)."""
+    if not metric:
+        return ()
+    name = metric.replace("-", "_")
+    return (f"atp_delta_{name}_answer", f"atp_delta_{name}_all")
+
+
+def _part_gradients(part, reader, z_sum, n):
+    """Per done row of one file: the per-head first-order estimates [p, layer, head] of zero and of
+    leave-one-out mean ablation (the set's own mean, (z_sum - z) / (n - 1)) at the answer position
+    and at every position, and the |terms| they are made of."""
+    g = part.group
+    rows = part.rows
+    z = reader.read(g["z"], np.s_[:, 0])[rows]                                 # [p, layer, head, d_head]
+    grad = reader.read(g["grad_z"], np.s_[:, 0])[rows]                         # [p, layer, head, d_head]
+    answer = reader.read(g["head_zgrad_answer"], np.s_[:])[rows]               # [p, layer, head]
+    every = reader.read(g["head_zgrad_all_positions"], np.s_[:])[rows]         # [p, layer, head]
+    mean = (z_sum[None] - z) / (n - 1)                                         # [p, layer, head, d_head]
+    mean_dot_grad = np.einsum("plhe,plhe->plh", mean, grad)
+    out = {"zero_answer": -answer, "zero_all": -every, "mean_answer": mean_dot_grad - answer,
+           "magnitude_answer": np.abs(mean_dot_grad) + np.abs(answer), "magnitude_all": np.abs(every)}
+    if "grad_z_position_sum" in g:
+        summed = reader.read(g["grad_z_position_sum"], np.s_[:])[rows]        # [p, layer, head, d_head]
+        mean_dot_sum = np.einsum("plhe,plhe->plh", mean, summed)
+        out["mean_all"] = mean_dot_sum - every
+        out["magnitude_all"] = np.abs(mean_dot_sum) + np.abs(every)
+    return out, z, grad, answer
+
+
+def clean_partner(capture, pset):
+    """The clean set of the same task, shots and template (the CIE's mean, §10.1)."""
+    for other in capture.sets:
+        if other is not pset and other.variant == "clean" and other.task == pset.task and other.shots == pset.shots \
+                and str(other.parts[0].group.attrs["template"]) == str(pset.parts[0].group.attrs["template"]):
+            return other
+    return None
+
+
+def attribute_set(capture, pset, head_sets, z_sum, reader):
+    """Returns ({(head_set name, mode): (answer, all, magnitude answer, magnitude all)} means over
+    prompts of the set's estimates, cie_atp [layer, head] or None, its magnitude)."""
+    metric = capture.gradient_metric
+    n = pset.n
+    parts = [_part_gradients(part, reader, z_sum, n) for part in pset.parts if len(part.rows)]
+    per_head = {key: np.concatenate([part[0][key] for part in parts]) for key in parts[0][0]}
+    if "mean_all" not in per_head:
+        per_head["mean_all"] = np.full(per_head["zero_all"].shape, np.nan)
+    sums = {}
+    for name, _, heads in head_sets:
+        layers = [l for l, _ in heads]
+        hs = [h for _, h in heads]
+        for mode in ("zero", "mean"):
+            answer = per_head[f"{mode}_answer"][:, layers, hs].sum(axis=1)     # [P]
+            every = per_head[f"{mode}_all"][:, layers, hs].sum(axis=1)
+            magnitude_answer = per_head["magnitude_answer" if mode == "mean" else "zero_answer"][:, layers, hs]
+            magnitude_all = per_head["magnitude_all" if mode == "mean" else "zero_all"][:, layers, hs]
+            sums[(name, mode)] = (answer.mean(), every.mean(), np.abs(magnitude_answer).sum(axis=1).mean(),
+                                  np.abs(magnitude_all).sum(axis=1).mean())
+    cie, cie_magnitude = None, None
+    partner = clean_partner(capture, pset) if pset.variant == "shuffled_labels" else None
+    if partner is not None and metric in ("gold-prob", "gold-logprob"):
+        total = np.zeros((capture.layers, capture.heads))
+        magnitude = np.zeros((capture.layers, capture.heads))
+        count = 0
+        clean_parts = {part.path: part for part in partner.parts}
+        for part in pset.parts:
+            if not len(part.rows):
+                continue
+            clean = clean_parts[part.path]
+            if not len(clean.rows):
+                raise InputError(part.path, f"{clean.group.name} has no done prompt in this shard to take the CIE's mean from")
+            clean_mean = reader.read(clean.group["z"], np.s_[:, 0])[clean.rows].mean(axis=0)   # [layer, head, d_head]
+            _, z, grad, answer = _part_gradients(part, reader, z_sum, n)
+            mean_dot_grad = np.einsum("lhe,plhe->plh", clean_mean, grad)
+            factor = np.ones(len(part.rows))
+            if metric == "gold-logprob":
+                factor = np.exp(reader.read(part.group["gold_logprob"], np.s_[:])[part.rows])
+            total += (factor[:, None, None] * (mean_dot_grad - answer)).sum(axis=0)
+            magnitude += (factor[:, None, None] * (np.abs(mean_dot_grad) + np.abs(answer))).sum(axis=0)
+            count += len(part.rows)
+        cie, cie_magnitude = total / count, magnitude / count
+    return sums, cie, cie_magnitude
+
+
+# ---------------------------------------------------------------------------------------------
 # The whole analysis
 # ---------------------------------------------------------------------------------------------
 
@@ -759,6 +856,9 @@ class Analysis:
     def __init__(self):
         self.heads_rows = []
         self.ablation_rows = []
+        # The columns of the rows: HEADS_COLUMNS and ABLATION_COLUMNS, and those of §20 with gradients.
+        self.heads_columns = HEADS_COLUMNS
+        self.ablation_columns = ABLATION_COLUMNS
         # {set name: {"prompt_index": [P], column: [P, layer, head] for PER_PROMPT_COLUMNS, "magnitude":
         # {column: [P, layer, head]} for tr, tl, dla_gold, dla_margin}}, when asked for.
         self.per_prompt = {}
@@ -779,6 +879,8 @@ def analyze(paths, subspace="raw", top=0.03, heads_json=(), chunk=64, self_test=
     reader = ReadTimer()
     capture = Capture(paths)
     result = Analysis()
+    result.heads_columns = HEADS_COLUMNS + (("cie_atp",) if capture.gradient_metric else ())
+    result.ablation_columns = ABLATION_COLUMNS + attribution_columns(capture.gradient_metric)
     test = SelfTest(capture.activation_dtype) if self_test else None
     try:
         files = [read_heads_json(p, capture) for p in heads_json]
@@ -804,7 +906,23 @@ def analyze(paths, subspace="raw", top=0.03, heads_json=(), chunk=64, self_test=
                     kind = "random" if name.startswith("random_") else "named"
                     head_sets.append((name, kind, sorted(set(heads))))
             sums = ablate_set(capture, pset, head_sets, acc.z_sum, chunk, reader, test)
-            result.ablation_rows += ablation_rows(pset, head_sets, sums)
+            set_ablation = ablation_rows(pset, head_sets, sums)
+            set_heads = result.heads_rows[-capture.layers * capture.heads:]
+            if capture.gradient_metric:
+                attributed, cie, cie_magnitude = attribute_set(capture, pset, head_sets, acc.z_sum, reader)
+                answer_column, all_column = attribution_columns(capture.gradient_metric)
+                for row in set_ablation:
+                    values = attributed.get((row["head_set"], row["mode"]))
+                    row[answer_column] = values[0] if values else np.nan
+                    row[all_column] = values[1] if values else np.nan
+                    if values:
+                        row["magnitude"][answer_column] = values[2]
+                        row["magnitude"][all_column] = values[3]
+                for row in set_heads:
+                    row["cie_atp"] = cie[row["layer"], row["head"]] if cie is not None else np.nan
+                    if cie is not None:
+                        row["magnitude"]["cie_atp"] = cie_magnitude[row["layer"], row["head"]]
+            result.ablation_rows += set_ablation
             result.prompts += acc.n
             result.sets += 1
     finally:
@@ -920,8 +1038,8 @@ def main(argv=None):
     try:
         result = analyze(args.dumps, args.subspace, args.top, args.heads_json, args.chunk, args.self_test)
         os.makedirs(args.out, exist_ok=True)
-        write_csv(os.path.join(args.out, "heads.csv"), HEADS_COLUMNS, result.heads_rows)
-        write_csv(os.path.join(args.out, "ablation.csv"), ABLATION_COLUMNS, result.ablation_rows)
+        write_csv(os.path.join(args.out, "heads.csv"), result.heads_columns, result.heads_rows)
+        write_csv(os.path.join(args.out, "ablation.csv"), result.ablation_columns, result.ablation_rows)
     except InputError as error:
         print(f"analyze_reference: {error}", file=sys.stderr)
         return 1

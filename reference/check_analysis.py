@@ -169,14 +169,14 @@ class ColumnDifferences:
         return None
 
 
-def compare_heads(ref_rows, report_rows, report_columns, rtol, out):
+def compare_heads(ref_rows, report_rows, report_columns, rtol, out, reference_columns=reference.HEADS_COLUMNS):
     index = {}
     for row in report_rows:
         index[(row["set"], int(number(row["layer"])), int(number(row["head"])))] = row
     missing = [k for k in ((r["set"], r["layer"], r["head"]) for r in ref_rows) if k not in index]
     if missing:
         raise Mismatch(f"heads.csv: {len(missing)} reference rows missing from the report, e.g. {missing[0]}")
-    columns = [c for c in reference.HEADS_COLUMNS if c not in TEXT_COLUMNS and c not in HEADS_KEY and c not in TOP_SETS]
+    columns = [c for c in reference_columns if c not in TEXT_COLUMNS and c not in HEADS_KEY and c not in TOP_SETS]
     absent = [c for c in columns + list(TOP_SETS) if c not in report_columns]
     if absent:
         raise Mismatch(f"heads.csv: the report has no column {absent[0]}")
@@ -211,7 +211,7 @@ def compare_heads(ref_rows, report_rows, report_columns, rtol, out):
     return differences, skipped
 
 
-def compare_ablation(ref_rows, report_rows, report_columns, skipped, out):
+def compare_ablation(ref_rows, report_rows, report_columns, skipped, out, reference_columns=reference.ABLATION_COLUMNS):
     index = {}
     for row in report_rows:
         key = (row["set"], "baseline", "none") if row["mode"] == "none" else tuple(row[k] for k in ABLATION_KEY)
@@ -220,7 +220,7 @@ def compare_ablation(ref_rows, report_rows, report_columns, skipped, out):
     missing = [tuple(r[k] for k in ABLATION_KEY) for r in compared if tuple(r[k] for k in ABLATION_KEY) not in index]
     if missing:
         raise Mismatch(f"ablation.csv: {len(missing)} reference rows missing from the report, e.g. {missing[0]}")
-    columns = [c for c in reference.ABLATION_COLUMNS if c not in TEXT_COLUMNS]
+    columns = [c for c in reference_columns if c not in TEXT_COLUMNS]
     absent = [c for c in columns if c not in report_columns]
     if absent:
         raise Mismatch(f"ablation.csv: the report has no column {absent[0]}")
@@ -298,8 +298,9 @@ def main(argv=None):
     print(f"reference: {result.sets} sets, {result.prompts} prompts, {result.seconds:.2f} s; "
           f"comparing with {args.swift_report} at rtol {args.rtol:g}", file=out)
     try:
-        heads, skipped = compare_heads(result.heads_rows, heads_rows, heads_columns, args.rtol, out)
-        ablation = compare_ablation(result.ablation_rows, ablation_rows, ablation_columns, skipped, out)
+        heads, skipped = compare_heads(result.heads_rows, heads_rows, heads_columns, args.rtol, out, result.heads_columns)
+        ablation = compare_ablation(result.ablation_rows, ablation_rows, ablation_columns, skipped, out,
+                                    result.ablation_columns)
         tables = [heads, ablation]
         if prompt_files is None:
             print("per_prompt: not in the report (written without --per-prompt)", file=out)

@@ -5,9 +5,10 @@ import XCTest
 
 /// icl-analyze against an independent numpy + h5py implementation of the same definitions
 /// (reference/analyze_reference.py, through reference/check_analysis.py) on real SmolLM2
-/// captures: TR, TL, DLA, attention categories, induction scores, top sets, every ablation
-/// estimate and every per-prompt value (--per-prompt) agree to 1e-5 relative, for a whole capture
-/// and for its shards.
+/// captures with gradients (--grads gold-logprob): TR, TL, DLA, attention categories, induction
+/// scores, top sets, every ablation estimate (direct effect and attribution patching, §20), the
+/// first-order CIE and every per-prompt value (--per-prompt) agree to 1e-5 relative, for a whole
+/// capture and for its shards (whose CIE means are per shard).
 final class AnalyzeInteropTests: XCTestCase {
     private var directory: URL!
 
@@ -24,7 +25,7 @@ final class AnalyzeInteropTests: XCTestCase {
 
     private func capture(_ out: String, shard: String? = nil, model: URL) throws {
         var arguments = ["run", "--model", model.path, "--tasks", "antonym,sentiment", "--variants", "clean,shuffled-labels",
-                         "--shots", "4", "--n", "12", "--seed", "1", "--probe-sequences", "4", "--out", out]
+                         "--shots", "4", "--n", "12", "--seed", "1", "--probe-sequences", "4", "--grads", "gold-logprob", "--out", out]
         if let shard { arguments += ["--shard", shard] }
         let result = try CommandLineTool.run("icl-capture", arguments)
         XCTAssertEqual(result.status, 0, result.standardError)
@@ -39,6 +40,9 @@ final class AnalyzeInteropTests: XCTestCase {
         print(check.output)
         XCTAssertEqual(check.status, 0, "numpy reference disagrees:\n\(check.output)")
         XCTAssertTrue(check.output.contains("every done prompt x head once"), "per-prompt values not compared:\n\(check.output)")
+        for column in ["cie_atp", "atp_delta_gold_logprob_answer", "atp_delta_gold_logprob_all"] {
+            XCTAssertTrue(check.output.contains(column), "\(column) not compared:\n\(check.output)")
+        }
     }
 
     func testSwiftAndNumpyAgreeOnARealCaptureAndItsShards() throws {

@@ -2,7 +2,8 @@ import Foundation
 import Shared
 
 /// A dump written value by value from a test's own arrays: every group, dimension scale and
-/// dataset of DumpLayout, zero where the test gives nothing. For scores known in closed form.
+/// required dataset of DumpLayout, zero where the test gives nothing, and the optional datasets
+/// the test gives values for. For scores known in closed form.
 struct HandMadeDump {
     var sizes: [String: Int]
     /// Values by dataset path ("model/W_O", "sets/s/z", ...), row-major.
@@ -11,6 +12,10 @@ struct HandMadeDump {
     var bytes: [String: [UInt8]] = [:]
     var setAttributes: [String: HDF5AttributeValue] = [:]
     let setName: String
+    /// Further prompt sets of the same sizes: name -> attributes.
+    var otherSets: [String: [String: HDF5AttributeValue]] = [:]
+    /// Root attributes besides (or replacing) the fixed ones, e.g. gradient_metric.
+    var rootAttributes: [String: String] = [:]
 
     init(setName: String, sizes: [String: Int]) {
         self.setName = setName
@@ -25,7 +30,7 @@ struct HandMadeDump {
             "architecture": "llama", "tokenizer": "none", "bos_policy": "forced on", "activation_dtype": "float32",
             "shard": "0/1", "capture_config": "{}", "definitions": "{}",
         ]
-        for (name, value) in root { try file.setAttribute(name, value) }
+        for (name, value) in root.merging(rootAttributes, uniquingKeysWith: { $1 }) { try file.setAttribute(name, value) }
         var scales: [String: HDF5Dataset] = [:]
         for dimension in DumpLayout.root.dimensions { scales[dimension.name] = try file.createDimension(dimension.name, size: sizes[dimension.name]!) }
         let model = try file.createGroup("model")
@@ -35,18 +40,21 @@ struct HandMadeDump {
         try model.setAttribute("tied_embeddings", 1)
         for dimension in DumpLayout.model.dimensions { scales[dimension.name] = try model.createDimension(dimension.name, size: sizes[dimension.name]!) }
         try fill(model, "model", DumpLayout.model, scales)
-        let set = try file.createGroup("sets/\(setName)")
-        for (name, value) in setAttributes { try set.setAttribute(name, value) }
-        for dimension in DumpLayout.promptSet.dimensions { scales[dimension.name] = try set.createDimension(dimension.name, size: sizes[dimension.name]!) }
-        try fill(set, "sets/\(setName)", DumpLayout.promptSet, scales)
+        for (name, attributes) in [(setName, setAttributes)] + otherSets.sorted(by: { $0.key < $1.key }) {
+            let set = try file.createGroup("sets/\(name)")
+            for (attribute, value) in attributes { try set.setAttribute(attribute, value) }
+            for dimension in DumpLayout.promptSet.dimensions { scales[dimension.name] = try set.createDimension(dimension.name, size: sizes[dimension.name]!) }
+            try fill(set, "sets/\(name)", DumpLayout.promptSet, scales)
+        }
         try file.close()
     }
 
     private func fill(_ group: HDF5Group, _ path: String, _ layout: DumpGroup, _ scales: [String: HDF5Dataset]) throws {
-        for spec in layout.datasets where !spec.optional {
+        for spec in layout.datasets {
+            let key = path + "/" + spec.name
+            guard !spec.optional || floats[key] != nil else { continue }
             let shape = spec.dimensions.map { sizes[$0]! }
             let count = shape.reduce(1, *)
-            let key = path + "/" + spec.name
             let dataset: HDF5Dataset
             switch spec.type {
             case .activation, .float32:

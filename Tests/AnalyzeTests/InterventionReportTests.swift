@@ -240,6 +240,99 @@ final class InterventionReportTests: XCTestCase {
         XCTAssertFalse(try truth.texts("intervention").contains("ablate.mean.answer.heads"))
     }
 
+    /// Attribution patching (§20) against every ablation run, whatever its positions and mean,
+    /// and against the CIE: each estimate recomputed here from the dump's gradient datasets, each
+    /// exact change from the run's gold log-probabilities (M = gold-prob).
+    func testAttributionPatchingIsComparedWithEveryRunWithTheNumbersOfTheDump() throws {
+        let dump = path("grads.h5")
+        var configuration = Self.configuration
+        configuration.grads = .goldProbability
+        try TinyCapture.write(to: dump, configuration: configuration)
+        let headsFile = path("heads.json")
+        try Data(Self.headSets.utf8).write(to: URL(fileURLWithPath: headsFile))
+        let model = try model()
+        for action in [InterventionRequest.Action.ablate(headSetFiles: [headsFile], mode: .zero, positions: .all),
+                       .ablate(headSetFiles: [headsFile], mode: .mean, positions: .answer), .cie] {
+            _ = try Intervention.run(InterventionRequest(dump: dump, action: action), model: model, modelSHA256: "0",
+                                     provenance: [:], progress: { _ in nil })
+        }
+        let out = try report([dump], "report")
+        let file = try HDF5File.open(dump)
+        let zShape = try file.openDataset("sets/antonym.clean.k2.qa/z").shape    // [P, C, L, H, E]
+        try file.close()
+        let (p, c, l, h, e) = (zShape[0], zShape[1], zShape[2], zShape[3], zShape[4])
+        let n = l * h
+        let setNames = ["none", "early", "single", "random_00", "random_01", "random_02"]
+        let members: [[Int]] = [[], [0 * h + 1, 1 * h + 2], [2 * h + 1], [2 * h + 0], [1 * h + 3], [0 * h + 3]]
+        /// (m - z) . dM/dz at the answer position per prompt and head, m the clean set's mean: [P, n]
+        func meanAttribution(_ set: String, clean: String) throws -> [Double] {
+            let z = try read(dump, "sets/\(set)/z", as: Float.self), g = try read(dump, "sets/\(set)/grad_z", as: Float.self)
+            let cleanZ = try read(dump, "sets/\(clean)/z", as: Float.self)
+            return (0..<(p * n)).map { i in
+                let (prompt, j) = (i / n, i % n)
+                return (0..<e).reduce(0.0) { total, r in
+                    let mean = (0..<p).reduce(0.0) { $0 + Double(cleanZ[($1 * c * n + j) * e + r]) } / Double(p)
+                    let at = (prompt * c * n + j) * e + r
+                    return total + (mean - Double(z[at])) * Double(g[at])
+                }
+            }
+        }
+
+        let prompts = try ReportCSV(out + "/estimate_vs_truth_prompts.csv")
+        let names = try prompts.texts("head_set"), runs = try prompts.texts("intervention"), ofSet = try prompts.texts("set")
+        let index = try prompts.integers("prompt_index"), metric = try prompts.texts("atp_metric")
+        let estimated = try prompts.numbers("atp_estimate_delta"), exact = try prompts.numbers("exact_total_delta_atp_metric")
+        var checked = 0
+        for (run, set) in [("ablate.zero.all.heads", "sentiment.clean.k2.sentiment"), ("ablate.mean.answer.heads", "antonym.shuffled_labels.k2.qa")] {
+            let logprob = try read(dump, "interventions/\(run)/sets/\(set)/gold_logprob", as: Float.self)   // [P, S]
+            let perHead = run.contains("zero")
+                ? try read(dump, "sets/\(set)/head_zgrad_all_positions", as: Float.self).map { -Double($0) }
+                : try meanAttribution(set, clean: "antonym.clean.k2.qa")
+            for (s, headSet) in setNames.enumerated().dropFirst() {
+                let rows = prompts.rows.indices.filter { ofSet[$0] == set && runs[$0] == run && names[$0] == headSet }
+                XCTAssertEqual(rows.count, p, "\(run) \(set) \(headSet)")
+                for row in rows {
+                    let prompt = index[row]
+                    XCTAssertEqual(metric[row], "gold_prob_vocab")
+                    XCTAssertEqual(estimated[row], members[s].reduce(0.0) { $0 + perHead[prompt * n + $1] }, accuracy: 1e-6)
+                    XCTAssertEqual(exact[row], exp(Double(logprob[prompt * 6 + s])) - exp(Double(logprob[prompt * 6])), accuracy: 1e-7)
+                    checked += 1
+                }
+            }
+        }
+        XCTAssertEqual(checked, 2 * 5 * p)
+        XCTAssertTrue(estimated.contains { abs($0) > 1e-6 }, "every estimate zero is a bug until shown otherwise")
+
+        // cie_atp: the mean over prompts of (clean mean - z) . dP/dz; against cie_exact over heads.
+        let set = "antonym.shuffled_labels.k2.qa"
+        let perPrompt = try meanAttribution(set, clean: "antonym.clean.k2.qa")
+        let expected = (0..<n).map { j in (0..<p).reduce(0.0) { $0 + perPrompt[$1 * n + j] } / Double(p) }
+        let headsTable = try ReportCSV(out + "/heads.csv")
+        let headSet = try headsTable.texts("set"), layer = try headsTable.integers("layer"), head = try headsTable.integers("head")
+        let cieAttribution = try headsTable.numbers("cie_atp"), cieExact = try headsTable.numbers("cie_exact")
+        var mine = [Double](repeating: .nan, count: n), truth = mine
+        for row in headsTable.rows.indices where headSet[row] == set {
+            let j = layer[row] * h + head[row]
+            XCTAssertEqual(cieAttribution[row], expected[j], accuracy: 1e-7, "L\(layer[row])H\(head[row])")
+            mine[j] = cieAttribution[row]
+            truth[j] = cieExact[row]
+        }
+        XCTAssertTrue(headsTable.rows.indices.filter { headSet[$0].contains(".clean.") }.allSatisfy { cieAttribution[$0].isNaN })
+        let truthTable = try ReportCSV(out + "/estimate_vs_truth.csv")
+        let scope = try truthTable.texts("scope"), truthSet = try truthTable.texts("set"), estimate = try truthTable.texts("estimate")
+        let row = try XCTUnwrap(truthTable.rows.indices.first { truthSet[$0] == set && scope[$0] == "heads" })
+        XCTAssertEqual(estimate[row], "attribution_patching")
+        XCTAssertEqual(try truthTable.numbers("spearman")[row], Correlation.spearman(mine, truth) ?? .nan, accuracy: 1e-9)
+        XCTAssertEqual(try truthTable.numbers("pearson")[row], Correlation.pearson(mine, truth) ?? .nan, accuracy: 1e-9)
+        XCTAssertEqual(try truthTable.integers("pairs")[row], n)
+        // The direct effect is compared with the zero run at every position nowhere: listed with the reason.
+        let summary = try String(contentsOfFile: out + "/summary.json", encoding: .utf8)
+        XCTAssertTrue(summary.contains("ablation at every position: the direct-effect estimate is at the answer position only"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/report_\(set)_cie_atp_cie.svg"))
+        let ablation = try ReportCSV(out + "/ablation.csv")
+        XCTAssertTrue(ablation.header.contains("atp_delta_gold_prob_answer") && ablation.header.contains("atp_delta_gold_prob_all"))
+    }
+
     /// `icl-analyze report` refuses `dump` with one line naming it and saying `problem`.
     private func assertRefused(_ dump: String, says problem: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let out = path("refused")

@@ -264,7 +264,8 @@ def test_token_text_spells_the_prompts_and_labels(path):
         assert ds["token_text"].dims == ("vocabulary",)
 
 
-GRADIENT_DATASETS = ["grad_metric", "grad_z", "grad_resid", "head_zgrad_answer", "head_zgrad_all_positions"]
+GRADIENT_DATASETS = ["grad_metric", "grad_z", "grad_resid", "grad_z_position_sum", "head_zgrad_answer",
+                     "head_zgrad_all_positions"]
 
 
 def test_gradients_are_there_exactly_when_captured(path):
@@ -276,9 +277,12 @@ def test_gradients_are_there_exactly_when_captured(path):
             present = [d for d in GRADIENT_DATASETS if d in group]
             assert present == (GRADIENT_DATASETS if metric else []), f"{name}: {present} with gradient_metric {metric!r}"
             if metric:
+                summed = group["grad_z_position_sum"]
+                assert summed.dtype == np.float32 and summed.shape == group["z"].shape[:1] + group["z"].shape[2:], name
+            if metric:
                 assert group["grad_z"].shape == group["z"].shape and group["grad_z"].dtype == group["z"].dtype, name
                 assert group["grad_resid"].shape == group["resid"].shape and group["grad_resid"].dtype == group["resid"].dtype
-                for summed in GRADIENT_DATASETS[3:]:
+                for summed in GRADIENT_DATASETS[4:]:
                     assert group[summed].dtype == np.float32 and group[summed].shape == group["z"].shape[:1] + group["z"].shape[2:4]
 
 
@@ -297,6 +301,22 @@ def test_answer_position_head_sums_are_z_dot_grad_z(path):
             bound = relative * np.einsum("plhe,plhe->plh", np.abs(z), np.abs(grad)) + 1e-30
             stored = group["head_zgrad_answer"][()].astype(np.float64)
             assert (np.abs(stored - expected) <= bound).all(), f"{name}: worst {np.max(np.abs(stored - expected) / bound):.3g} of the bound"
+
+
+def test_last_layer_position_sum_is_the_answer_positions_gradient(path):
+    """grad_z_position_sum of the last layer = grad_z there at the answer position: M is read at
+    the answer position (the last token), and the last layer's z at any other token reaches no
+    later layer and no logit that M reads, so its gradient is 0. Every earlier layer's sum is
+    checked against the engine in GradientCaptureTests. float16: grad_z is rounded, the sum is not."""
+    with open_dump(path) as f:
+        if not f.attrs["gradient_metric"]:
+            return
+        relative = 1e-3 if activation_dtype(f) == np.float16 else 1e-6
+        for name, group in f["sets"].items():
+            summed = group["grad_z_position_sum"][:, -1].astype(np.float64)            # [prompt, head, d_head]
+            answer = group["grad_z"][:, 0, -1].astype(np.float64)
+            scale = np.abs(answer).max(axis=(1, 2), keepdims=True) + 1e-30
+            assert (np.abs(summed - answer) <= relative * scale).all(), f"{name}: worst {np.max(np.abs(summed - answer) / scale):.3g}"
 
 
 def test_final_residual_gradient_is_the_metric_through_the_final_norm(path):

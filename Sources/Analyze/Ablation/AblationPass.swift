@@ -20,6 +20,12 @@ public struct AblationEstimate: Sendable, Codable {
     public let goldLogprobVocab: Double?
     public let accuracy: Double?
     public let labelSetRatio: Double?
+    /// Attribution-patching estimates of the same replacement (docs/methods.md §20), mean over
+    /// the prompts of the change in the dump's gradient metric, at the answer position and at
+    /// every position; nil without gradients (and at every position, mean ablation, in dumps
+    /// without grad_z_position_sum).
+    public var attributionAnswer: Double?
+    public var attributionAllPositions: Double?
 }
 
 /// Per-prompt direct-effect estimates of the head sets compared with exact interventions

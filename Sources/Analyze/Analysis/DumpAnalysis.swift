@@ -17,6 +17,8 @@ public struct DumpAnalysis: Sendable {
     /// Exact CIE and function-vector scores, when the dump has a CIE run.
     public let functionVector: FunctionVectorScores?
     public let sets: [SetAnalysis]
+    /// The metric of the dump's gradients (`--grads`), nil without them.
+    public let gradientMetric: GradientMetric?
     public var layers: Int { weights.layers }
     public var heads: Int { weights.heads }
     public var topCount: Int { Ranking.topCount(fraction: options.topFraction, of: layers * heads) }
@@ -43,6 +45,8 @@ public struct DumpAnalysis: Sendable {
                 HeadSet(name: "file:\($0.name)", kind: .file, heads: $0.heads)
             }
         }
+        let metric = try GradientMetric.of(dump)
+        gradientMetric = metric
         var sets: [SetAnalysis] = []
         for name in dump.setNames {
             let rows = try SetRows(dump: dump, set: name)
@@ -97,14 +101,37 @@ public struct DumpAnalysis: Sendable {
                     return passSets.count - 1
                 })
             }
+            // The head sets of the runs the direct effect cannot be compared with still get
+            // both estimates in ablation.csv (§20.3).
+            for run in exact {
+                for headSet in run.run.headSets.dropFirst() where !passSets.contains(where: { $0.heads == headSet.heads }) {
+                    passSets.append(HeadSet(name: "\(run.run.name):\(headSet.name)", kind: headSet.kind, heads: headSet.heads))
+                    kinds.append("intervention")
+                }
+            }
             let compared = Array(Set(estimateIndex.flatMap { $0.compactMap { $0 } })).sorted()
-            let (ablation, geometry, perPrompt) = try AblationPass.run(dump: dump, weights: weights, scores: scores,
+            let (directAblation, geometry, perPrompt) = try AblationPass.run(dump: dump, weights: weights, scores: scores,
                                                                        headSets: passSets, kinds: kinds, perPromptSets: compared,
                                                                        geometrySets: [topTR, topTL]) { done in
                 progress?.advance(by: 0, tokens: 0, label: "\(name): ablation \(done)/\(rows.count)")
             }
             let truth = EstimateVsTruth(exact: exact, estimateIndex: estimateIndex, estimateNames: passSets.map(\.name),
                                         perPrompt: perPrompt, rows: rows, space: space)
+            let attributed = try SetAttribution(dump: dump, weights: weights, rows: rows, metric: metric, exact: exact,
+                                                exactCIE: functionVector?.perSet[name])
+            var ablation = directAblation
+            if let attribution = attributed.heads {
+                let h = weights.heads
+                func mean(_ values: [Double]?, _ heads: [HeadID]) -> Double? {
+                    values.map { Summary.mean(attribution.headSet(heads, of: $0, headsPerLayer: h)) ?? .nan }
+                }
+                for (s, set) in passSets.enumerated() {
+                    ablation[1 + 2 * s].attributionAnswer = mean(attribution.zeroAnswer, set.heads)
+                    ablation[1 + 2 * s].attributionAllPositions = mean(attribution.zeroAll, set.heads)
+                    ablation[2 + 2 * s].attributionAnswer = mean(attribution.meanAnswer[0], set.heads)
+                    ablation[2 + 2 * s].attributionAllPositions = mean(attribution.meanAll[0], set.heads)
+                }
+            }
             progress?.advance(by: 1, tokens: rows.count, label: name)
             sets.append(SetAnalysis(scores: scores,
                                     behaviour: SetBehaviour(rows: rows, space: space, seed: setSeed &+ 3, replicates: 2000),
@@ -113,7 +140,7 @@ public struct DumpAnalysis: Sendable {
                                     attentionBootstrap: attentionBootstrap,
                                     randomSets: random, ablation: ablation, geometry: geometry,
                                     exactAblations: exact, estimateVsTruth: truth,
-                                    exactCIE: functionVector?.perSet[name]))
+                                    exactCIE: functionVector?.perSet[name], attribution: attributed))
         }
         self.sets = sets
     }

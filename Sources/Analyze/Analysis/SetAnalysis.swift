@@ -69,6 +69,8 @@ public struct SetAnalysis: Sendable {
     public let estimateVsTruth: EstimateVsTruth
     /// Shuffled-labels sets with a CIE run: its exact results (§18.2).
     public let exactCIE: ExactCIE?
+    /// First-order estimates from the dump's gradients and their comparison with the exact runs (§20).
+    public let attribution: SetAttribution
 
     public var info: SetInfo { scores.rows.info }
 }

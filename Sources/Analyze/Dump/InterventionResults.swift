@@ -55,6 +55,8 @@ public struct ExactAblation: Sendable {
     public let meanSet: String
     public let meanLeaveOneOut: Bool
     public let meanPromptIndex: [[Int32]]
+    /// The same, by the index in the dump's files of the file holding them.
+    public let meanPromptIndexByFile: [Int: [Int32]]
     public let prompts: Int
 
     public var headSetCount: Int { run.headSets.count }
@@ -66,7 +68,7 @@ public struct ExactAblation: Sendable {
         var done = [Bool](repeating: false, count: p)
         var goldLogprob = [Float](repeating: .nan, count: p * s), correct = goldLogprob, inLabelSet = goldLogprob
         var labelLogits = [Float](repeating: .nan, count: p * s * y)
-        var meanSet: String?, leaveOneOut: Bool?, meanIndex: [[Int32]] = []
+        var meanSet: String?, leaveOneOut: Bool?, meanIndex: [[Int32]] = [], meanIndexByFile: [Int: [Int32]] = [:]
         var cache: (path: String, values: [String: [Float]])?
         func column(_ file: DumpFile, _ name: String) throws -> [Float] {
             if cache?.path != file.path { cache = (file.path, [:]) }
@@ -91,7 +93,9 @@ public struct ExactAblation: Sendable {
                 }
                 meanSet = fileMeanSet
                 leaveOneOut = fileLeaveOneOut
-                meanIndex.append(file.has(group + "/mean_prompt_index") ? try file.read(group + "/mean_prompt_index", as: Int32.self) : [])
+                let fileIndex = file.has(group + "/mean_prompt_index") ? try file.read(group + "/mean_prompt_index", as: Int32.self) : []
+                meanIndex.append(fileIndex)
+                if let f = dump.files.firstIndex(where: { $0.path == file.path }) { meanIndexByFile[f] = fileIndex }
             }
             let fail = { (what: String) in InputError(file: file.path, "/\(group) row \(row): \(what)") }
             let logprob = try column(file, "gold_logprob"), flags = try column(file, "correct"), logits = try column(file, "label_logits")
@@ -124,6 +128,7 @@ public struct ExactAblation: Sendable {
         self.meanSet = meanSet ?? ""
         meanLeaveOneOut = leaveOneOut ?? false
         meanPromptIndex = meanIndex
+        meanPromptIndexByFile = meanIndexByFile
     }
 }
 

@@ -38,6 +38,8 @@ public struct EstimateVsTruth: Sendable {
     /// An ablation run on this set left out of the comparison, and why.
     public struct Skipped: Sendable, Encodable {
         public let run: String
+        /// "direct_effect" (§18.3) or "attribution_patching" (§20).
+        public let estimate: String
         public let reason: String
     }
 
@@ -68,7 +70,7 @@ public struct EstimateVsTruth: Sendable {
         let columns = space.tokens.map { rows.info.labelIDs.firstIndex(of: $0)! }
         for (r, run) in exact.enumerated() {
             if let reason = Self.mismatch(run, rows: rows) {
-                skipped.append(Skipped(run: run.run.name, reason: reason))
+                skipped.append(Skipped(run: run.run.name, estimate: "direct_effect", reason: reason))
                 continue
             }
             let mode = run.run.mode == "zero" ? 0 : 1, s = run.headSetCount

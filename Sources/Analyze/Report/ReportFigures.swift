@@ -145,7 +145,7 @@ enum ReportFigures {
         }
         let scope = InterventionTables.truthHeader.firstIndex(of: "scope")!
         let shown = [
-            table("estimate_vs_truth.csv", "Direct-effect estimate (analyzer, from the dump) against the exact total effect (model) over all prompts and head sets of each run, and over the head sets' means (estimate_vs_truth.csv; per head set there, per prompt in estimate_vs_truth_prompts.csv)") {
+            table("estimate_vs_truth.csv", "Direct-effect and attribution-patching estimates (analyzer, from the dump) against the exact total effect (model) over all prompts and head sets of each run, over the head sets' means, and for the CIE over the heads (estimate_vs_truth.csv; per head set there, per prompt in estimate_vs_truth_prompts.csv)") {
                 $0[scope] != .text("head_set")
             },
             table("ablation_exact.csv", "Exact ablations through the model: behaviour per head set and its change from the unablated model, with the random head sets' spread (ablation_exact.csv)") {
@@ -157,7 +157,7 @@ enum ReportFigures {
             "\(run.name) (\(run.storedKind)\(run.mode.map { ", \($0)" } ?? "")\(run.positions.map { " at \($0)" } ?? "")\(run.kind == nil ? "; not read: unknown kind" : ""))"
         }
         return HTMLReport.Section(heading: "Exact interventions",
-                                  paragraphs: ["Runs of icl-capture intervene in the dumps: " + listed.joined(separator: "; ") + ". The analyzer's ablation estimates are direct effects (docs/methods.md §5); the runs' results are total effects through the model (§14); both are compared in §18."],
+                                  paragraphs: ["Runs of icl-capture intervene in the dumps: " + listed.joined(separator: "; ") + ". The analyzer's ablation estimates are direct effects (docs/methods.md §5) and, from a dump's gradients, first-order total effects (attribution patching, §20); the runs' results are total effects through the model (§14); they are compared in §18 and §20."],
                                   tables: shown)
     }
 

@@ -18,7 +18,7 @@ enum ReportTables {
         for score in ["tr", "tl", "dla_gold", "dla_margin"] + attentionColumns.map(\.column) {
             header += ["\(score)_ci_low", "\(score)_ci_high"]
         }
-        header += ["top_tr_frequency", "top_tl_frequency", "top_dla_gold_frequency", "cie_exact", "fv_score", "top_fv", "dump"]
+        header += ["top_tr_frequency", "top_tl_frequency", "top_dla_gold_frequency", "cie_exact", "cie_atp", "fv_score", "top_fv", "dump"]
         var rows: [[CSVValue]] = []
         for analysis in analyses {
             for set in analysis.sets {
@@ -27,7 +27,7 @@ enum ReportTables {
                 let attention = s.meanAttention, undefined = s.undefinedTL
                 let topTR = Set(set.topTR.heads), topTL = Set(set.topTL.heads)
                 let fv = analysis.functionVector, topFV = Set(fv?.top.heads ?? [])
-                let cie = set.exactCIE?.meanCIE
+                let cie = set.exactCIE?.meanCIE, cieAttribution = set.attribution.cie
                 for j in 0..<n {
                     let id = HeadID(index: j, heads: analysis.heads)
                     var row: [CSVValue] = [.text(set.info.name), .text(set.info.task), .text(set.info.variant), .int(set.info.shots),
@@ -48,7 +48,7 @@ enum ReportTables {
                         row += interval(set.attentionBootstrap, j * categories.count + category.rawValue)
                     }
                     row += [.number(set.trBootstrap.topFrequency[j]), .number(set.tlBootstrap.topFrequency[j]),
-                            .number(set.dlaGoldBootstrap.topFrequency[j]), number(cie?[j]), number(fv?.aie[j]),
+                            .number(set.dlaGoldBootstrap.topFrequency[j]), number(cie?[j]), number(cieAttribution?[j]), number(fv?.aie[j]),
                             fv == nil ? .missing : .int(topFV.contains(id) ? 1 : 0), .text(analysis.dump.displayName)]
                     rows.append(row)
                 }
@@ -164,20 +164,29 @@ enum ReportTables {
                         rows: rows)
     }
 
-    /// ablation.csv: one row per set x head set x mode, and each set's unablated baseline.
+    /// ablation.csv: one row per set x head set x mode, and each set's unablated baseline; for
+    /// every gradient metric of the dumps, the attribution-patching estimates of the same
+    /// replacement at the answer position and at every position (§20), named by the metric.
     static func ablation(_ analyses: [DumpAnalysis]) -> CSVTable {
+        let metrics = GradientMetric.allCases.filter { metric in analyses.contains { $0.gradientMetric == metric } }
         var rows: [[CSVValue]] = []
         for analysis in analyses {
             for set in analysis.sets {
                 for e in set.ablation {
+                    let attribution = metrics.flatMap { metric -> [CSVValue] in
+                        analysis.gradientMetric == metric && e.mode != "none"
+                            ? [number(e.attributionAnswer), number(e.attributionAllPositions)] : [.missing, .missing]
+                    }
                     rows.append([.text(set.info.name), .text(e.headSet), .text(e.kind), .int(e.size), .text(e.mode), .text("answer"),
                                  .int(e.prompts), .number(e.goldLogit), .number(e.goldLogprobLabels), .number(e.labelAccuracy),
-                                 number(e.goldLogprobVocab), number(e.accuracy), number(e.labelSetRatio), .text(analysis.dump.displayName)])
+                                 number(e.goldLogprobVocab), number(e.accuracy), number(e.labelSetRatio)]
+                                + attribution + [.text(analysis.dump.displayName)])
                 }
             }
         }
         return CSVTable(header: ["set", "head_set", "kind", "size", "mode", "position", "prompts", "gold_logit",
-                                 "gold_logprob_labels", "label_accuracy", "gold_logprob_vocab", "accuracy", "label_set_ratio", "dump"],
+                                 "gold_logprob_labels", "label_accuracy", "gold_logprob_vocab", "accuracy", "label_set_ratio"]
+                            + metrics.flatMap { ["atp_delta_\($0.column)_answer", "atp_delta_\($0.column)_all"] } + ["dump"],
                         rows: rows)
     }
 }

@@ -121,6 +121,8 @@ enum ReportSummary {
         let exactAblations: [String]
         let cieRun: String?
         let estimateVsTruthSkipped: [EstimateVsTruth.Skipped]
+        /// Shuffled-labels sets without heads.csv's cie_atp: why (§20.2).
+        let cieAttributionUnavailable: String?
     }
 
     static let definitions: [String: String] = [
@@ -141,10 +143,12 @@ enum ReportSummary {
         "intervals": "Wilson 95% for proportions; percentile bootstrap over prompts for means and top-set membership (§8)",
         "score_intervals": "per head and set: percentile bootstrap 95% intervals over prompts of tr_score, tl_score, dla_gold, dla_margin and the attention masses (*_ci_low, *_ci_high); top_tr_frequency, top_tl_frequency, top_dla_gold_frequency: share of replicates whose top-k set by that score holds the head (§12)",
         "interventions": "exact results of icl-capture intervene runs read from /interventions (docs/methods.md §14, §18.1); each shard's run holds its own prompts' rows, merged by prompt_index; runs of other kinds are listed, not read",
-        "cie_exact": "heads.csv, rows of a shuffled-labels set with a CIE run: mean over the run's finished prompts of the exact CIE, P(gold | z_h at the last position := clean mean) - P(gold | corrupted) (§10.1, §18.2); empty elsewhere. No first-order (attribution-patching) CIE column: the dump holds no gradients",
+        "cie_exact": "heads.csv, rows of a shuffled-labels set with a CIE run: mean over the run's finished prompts of the exact CIE, P(gold | z_h at the last position := clean mean) - P(gold | corrupted) (§10.1, §18.2); empty elsewhere. ",
+        "cie_atp": "heads.csv, rows of a shuffled-labels set of a dump with gold-prob or gold-logprob gradients: attribution patching's first-order CIE, mean over the set's prompts of (clean mean - z_h) · dP/dz_h at the last position, P the full-vocabulary gold probability (dP = P dlogP for gold-logprob), the clean mean as the exact CIE takes it (every finished clean prompt of the same task, shots and template, per shard); empty with label-margin gradients or none (summary.json cieAttributionUnavailable says why) (§20.2)",
+        "attribution_patching": "first-order estimates from the dump's gradients of the metric M (root attribute gradient_metric): replacing z_h by z'_h changes M by about sum_h (z'_h - z_h) · dM/dz_h; ablation.csv atp_delta_M_answer and atp_delta_M_all: the same zero or mean replacement as the row (mean: the leave-one-out mean over the set's other prompts) at the answer position or at every position, mean over prompts, in units of M; a head set's estimate is the sum of its heads' (§20.1)",
         "fv_score": "heads.csv: the function-vector score (AIE, Todd et al.): per task the mean exact CIE over the prompts of its CIE sets, then the mean over tasks; top_fv: its top k heads, k and ties as top_sets (§18.2)",
         "exact_ablation": "ablation_exact.csv: the exact run's accuracy, label-set ratio, label-restricted accuracy and mean full-vocabulary gold log-probability per head set, their change from head set none (the model unchanged) and, for non-random sets, the mean, 5th and 95th percentile of that change over the run's random head sets of the same size (§18.4)",
-        "estimate_vs_truth": "estimate_vs_truth.csv: per prompt the analyzer's direct-effect estimate (§5: direct path only, final norm recomputed) of the change from the unablated model against the exact total effect (§14) of the same head set, same replacement, answer position; Pearson, Spearman, sign agreement (sign 0 counts as its own sign) and the pair of largest |difference| per head set, over all pairs, and over the head sets' means; mean ablation only where the exact run's mean is the estimate's leave-one-out mean over the set's own prompts (§18.3)",
+        "estimate_vs_truth": "estimate_vs_truth.csv: column estimate direct_effect: per prompt the analyzer's direct-effect estimate (§5: direct path only, final norm recomputed) of the change from the unablated model against the exact total effect (§14) of the same head set, same replacement, answer position; Pearson, Spearman, sign agreement (sign 0 counts as its own sign) and the pair of largest |difference| per head set, over all pairs, and over the head sets' means; mean ablation only where the exact run's mean is the estimate's leave-one-out mean over the set's own prompts (§18.3); estimate attribution_patching: the first-order estimate in units of the gradient metric against the exact change of the same metric (gold_logprob_vocab, gold_prob_vocab from the run's gold log-probability, label_margin from its label logits) for every head set of every ablation run with the run's own replacement and positions (its mean from mean_prompt_index per file), and cie_atp against cie_exact per (head, prompt) and over the heads' means (scope heads) (§20.3)",
         "overlap": "overlap.csv: Jaccard |A ∩ B| / |A ∪ B| of the top TR, TL (the set's), induction and FV (the dump's) sets (§12, §18.5)",
         "per_prompt": "per_prompt/SET.csv (--per-prompt): one row per done prompt x layer x head of the per-prompt values whose means are heads.csv's tr_score, tl_score (prompts where TL is defined; nan elsewhere), dla_gold, dla_margin and attention masses; prompt_index is the dump's; gold_logprob as stored, correct = argmax is the gold first token, label_correct = the label argmax is the gold label (§8, §15)",
     ]
@@ -167,7 +171,8 @@ enum ReportSummary {
                                                    randomSets: Dictionary(set.randomSets.map { ($0.name, $0.heads) }, uniquingKeysWith: { a, _ in a }),
                                                    behaviour: set.behaviour, componentMaxError: set.scores.componentError,
                                                    exactAblations: set.exactAblations.map(\.run.name), cieRun: set.exactCIE?.run.name,
-                                                   estimateVsTruthSkipped: set.estimateVsTruth.skipped))
+                                                   estimateVsTruthSkipped: set.estimateVsTruth.skipped + set.attribution.truth.skipped,
+                                                   cieAttributionUnavailable: set.attribution.cieUnavailable))
                       }, uniquingKeysWith: { a, _ in a }),
                       interventions: analysis.interventions.map { run in
                           InterventionEntry(name: run.name, kind: run.storedKind, read: run.kind != nil, mode: run.mode, positions: run.positions,

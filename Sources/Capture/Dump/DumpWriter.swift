@@ -36,6 +36,7 @@ struct CapturedRows {
     var gradMetric: [Float] = []            // [R]
     var gradZ: [Float] = []                 // [R, C, L, H, E]
     var gradResid: [Float] = []             // [R, C, L + 1, D]
+    var gradZPositionSum: [Float] = []      // [R, L, H, E]
     var headZgradAnswer: [Float] = []       // [R, L, H]
     var headZgradAllPositions: [Float] = [] // [R, L, H]
 }
@@ -364,6 +365,7 @@ public final class DumpWriter {
             try write("grad_metric", data.gradMetric)
             try write("grad_z", data.gradZ)
             try write("grad_resid", data.gradResid)
+            try write("grad_z_position_sum", data.gradZPositionSum)
             try write("head_zgrad_answer", data.headZgradAnswer)
             try write("head_zgrad_all_positions", data.headZgradAllPositions)
         }

@@ -7,7 +7,7 @@ import Shared
 /// The gradient side of a capture with `--grads` (docs/methods.md §19.5). During the forward
 /// pass it keeps z of every token, which the all-position z · dM/dz sums read when the reverse
 /// pass reaches each layer; from the reverse pass it keeps dM/dz and dM/d resid at the
-/// captured positions and the per-head sums.
+/// captured positions, dM/dz summed over every token, and the per-head sums.
 final class GradientCapture {
     let request: GradientRequest
     private let positions: [[Int]]
@@ -16,6 +16,7 @@ final class GradientCapture {
     private var z: [[Float]]
     private var gradZ: [Float]              // [B, C, L, H, E]
     private var gradResid: [Float]          // [B, C, L + 1, D]
+    private var gradZPositionSum: [Float]   // [B, L, H, E]
     private var zgradAnswer: [Float]        // [B, L, H]
     private var zgradAllPositions: [Float]  // [B, L, H]
 
@@ -32,6 +33,7 @@ final class GradientCapture {
         z = Array(repeating: [], count: layers)
         gradZ = [Float](repeating: 0, count: b * c * layers * heads * headDim)
         gradResid = [Float](repeating: 0, count: b * c * (layers + 1) * width)
+        gradZPositionSum = [Float](repeating: 0, count: b * layers * heads * headDim)
         zgradAnswer = [Float](repeating: 0, count: b * layers * heads)
         zgradAllPositions = [Float](repeating: 0, count: b * layers * heads)
         for layer in 0..<layers {
@@ -49,6 +51,7 @@ final class GradientCapture {
                 ((prompt * c + position) * layers + layer) * rowWidth
             }
             sumProducts(z[layer], gradient, layer: layer)
+            sumOverPositions(gradient, layer: layer)
             z[layer] = []
         case .residPre(let layer):
             copy(gradient, width: width, into: &gradResid) { prompt, position in
@@ -67,9 +70,10 @@ final class GradientCapture {
     /// `defined[b]` is false (no gold token) the prompt's rows become NaN.
     func store(into rows: inout CapturedRows, values: [Double], defined: [Bool]) {
         let perPromptZ = gradZ.count / max(positions.count, 1), perPromptResid = gradResid.count / max(positions.count, 1)
-        let perPromptHeads = layers * heads
+        let perPromptHeads = layers * heads, perPromptSum = perPromptHeads * headDim
         for (b, isDefined) in defined.enumerated() where !isDefined {
             for i in (b * perPromptZ)..<((b + 1) * perPromptZ) { gradZ[i] = .nan }
+            for i in (b * perPromptSum)..<((b + 1) * perPromptSum) { gradZPositionSum[i] = .nan }
             for i in (b * perPromptResid)..<((b + 1) * perPromptResid) { gradResid[i] = .nan }
             for i in (b * perPromptHeads)..<((b + 1) * perPromptHeads) {
                 zgradAnswer[i] = .nan
@@ -79,6 +83,7 @@ final class GradientCapture {
         rows.gradMetric = zip(values, defined).map { $1 ? Float($0) : .nan }
         rows.gradZ = gradZ
         rows.gradResid = gradResid
+        rows.gradZPositionSum = gradZPositionSum
         rows.headZgradAnswer = zgradAnswer
         rows.headZgradAllPositions = zgradAllPositions
     }
@@ -94,6 +99,23 @@ final class GradientCapture {
                     (target.baseAddress! + destination(prompt, position)).update(from: source, count: width)
                 }
             }
+        }
+    }
+
+    /// Per prompt: dM/dz of every head summed over the prompt's tokens, in Double (mean ablation
+    /// at every position puts the same mean at each token, so only this sum meets it).
+    /// dz: [N, H, E]
+    private func sumOverPositions(_ dz: GradientTensor, layer: Int) {
+        let rowWidth = heads * headDim
+        var sum = [Double](repeating: 0, count: rowWidth)
+        for (prompt, span) in dz.layout.sequences.enumerated() {
+            for i in 0..<rowWidth { sum[i] = 0 }
+            for row in span.rowStart..<(span.rowStart + span.tokenCount) {
+                let start = row * rowWidth
+                for i in 0..<rowWidth { sum[i] += Double(dz.values[start + i]) }
+            }
+            let target = (prompt * layers + layer) * rowWidth
+            for i in 0..<rowWidth { gradZPositionSum[target + i] = Float(sum[i]) }
         }
     }
 

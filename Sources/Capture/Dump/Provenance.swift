@@ -43,7 +43,7 @@ public enum CaptureDefinitions {
         "bos": "added only when the model's tokenizer config says so, unless --bos/--no-bos; never doubled",
         "probe": "BOS (when used) + R random ordinary tokens (no special, unused or byte-fallback ids) repeated twice",
         "gradient_metric": AnswerMetric.allCases.map { "\($0.rawValue): \($0.definition)" }.joined(separator: "; "),
-        "gradients": "with --grads: M (root attribute gradient_metric) read at each prompt's answer position; grad_z and grad_resid are dM/dz and dM/d resid at the captured positions, from a float32 reverse pass through every layer with nothing frozen (the final norm's scale included), stored in the activation dtype",
+        "gradients": "with --grads: M (root attribute gradient_metric) read at each prompt's answer position; grad_z and grad_resid are dM/dz and dM/d resid at the captured positions, from a float32 reverse pass through every layer with nothing frozen (the final norm's scale included), stored in the activation dtype; grad_z_position_sum is dM/dz summed over every token of the prompt, float32 from Double sums",
         "head_zgrad": "z_h . dM/dz_h per head from the float32 values, at the answer position (head_zgrad_answer) and summed over every token of the prompt (head_zgrad_all_positions); minus it is the first-order estimate of zero-ablating the head there",
     ]
 

@@ -5,7 +5,7 @@
 public enum DumpFormat {
     public static let name = "icl-heads-dump"
     /// major.minor: readers accept their own major version; minor versions only add things.
-    public static let version = "1.2"
+    public static let version = "1.3"
 
     /// The minor part of "major.minor" (0 when there is none).
     public static func minor(of version: String) -> Int {
@@ -205,6 +205,9 @@ public enum DumpLayout {
             DumpDataset("grad_resid", ["prompt", "position", "resid_layer", "d_model"], .activation,
                         "with --grads: dM/d resid at the captured positions: resid_pre of every layer, then resid_final",
                         optional: true, since: "1.2"),
+            DumpDataset("grad_z_position_sum", ["prompt", "layer", "head", "d_head"], .float32,
+                        "with --grads: dM/dz summed over every token of the prompt, float32: m . (this) - head_zgrad_all_positions estimates setting the head's z to m at every position (docs/methods.md §20)",
+                        optional: true, since: "1.3"),
             DumpDataset("head_zgrad_answer", ["prompt", "layer", "head"], .float32,
                         "with --grads: z_h . dM/dz_h at the answer position, from the float32 values: its negative is the first-order estimate of M's change when the head's z is set to 0 there",
                         optional: true, since: "1.2"),
@@ -215,8 +218,8 @@ public enum DumpLayout {
         ])
 
     /// The prompt-set datasets `icl-capture run --grads` adds; a capture without it has none.
-    public static let gradientDatasets: Set<String> = ["grad_metric", "grad_z", "grad_resid", "head_zgrad_answer",
-                                                       "head_zgrad_all_positions"]
+    public static let gradientDatasets: Set<String> = ["grad_metric", "grad_z", "grad_resid", "grad_z_position_sum",
+                                                       "head_zgrad_answer", "head_zgrad_all_positions"]
 
     public static let probeSet = DumpGroup(
         path: "/probes/{probe}",

@@ -46,8 +46,8 @@ final class GradientCaptureTests: XCTestCase {
                 let tokenIDs = try dump.dataset(group + "/token_ids"), counts = try dump.dataset(group + "/token_count").ints()
                 let positions = try dump.dataset(group + "/positions"), goldTokens = try dump.dataset(group + "/gold_token").ints()
                 let labels = try dump.dataset(group + "/label_ids").ints().map(Int32.init)
-                let stored = try ["grad_metric", "grad_z", "grad_resid", "head_zgrad_answer", "head_zgrad_all_positions"]
-                    .map { try dump.dataset(group + "/" + $0) }
+                let names = ["grad_metric", "grad_z", "grad_resid", "grad_z_position_sum", "head_zgrad_answer", "head_zgrad_all_positions"]
+                let stored = try names.map { try dump.dataset(group + "/" + $0) }
                 for p in counts.indices {
                     let tokens = tokenIDs.row(p).prefix(counts[p]).map { Int32($0) }
                     let captured = positions.row(p).map { Int($0) }
@@ -67,6 +67,10 @@ final class GradientCaptureTests: XCTestCase {
                     // grad_z: [C, L, H, E]; grad_resid: [C, L + 1, D]; the sums: [L, H]
                     let gradZ = captured.flatMap { t in (0..<l).flatMap { dz[$0][(t * h * e)..<((t + 1) * h * e)] } }
                     let gradResid = captured.flatMap { t in (0..<(l + 1)).flatMap { dResid[$0][(t * d)..<((t + 1) * d)] } }
+                    // dM/dz summed over every token: [L, H, E]
+                    let positionSum = (0..<l).flatMap { layer in
+                        (0..<(h * e)).map { i in (0..<tokens.count).reduce(0.0) { $0 + Double(dz[layer][$1 * h * e + i]) } }
+                    }
                     func zDotGrad(_ layer: Int, _ head: Int, _ rows: [Int]) -> Double {
                         var sum = 0.0
                         for t in rows {
@@ -78,9 +82,9 @@ final class GradientCaptureTests: XCTestCase {
                     let heads = (0..<l).flatMap { layer in (0..<h).map { (layer, $0) } }
                     let answer = heads.map { zDotGrad($0.0, $0.1, [captured[0]]) }
                     let all = heads.map { zDotGrad($0.0, $0.1, Array(0..<tokens.count)) }
-                    let expected: [[Double]] = [pass.metricValues, gradZ.map(Double.init), gradResid.map(Double.init), answer, all]
-                    for (name, (values, mine)) in zip(["grad_metric", "grad_z", "grad_resid", "head_zgrad_answer", "head_zgrad_all_positions"],
-                                                      zip(stored, expected)) {
+                    let expected: [[Double]] = [pass.metricValues, gradZ.map(Double.init), gradResid.map(Double.init), positionSum,
+                                                answer, all]
+                    for (name, (values, mine)) in zip(names, zip(stored, expected)) {
                         XCTAssertEqual(values.rowWidth, mine.count, "\(set) \(name)")
                         let difference = relativeDifference(values.row(p), mine[...])
                         worst = max(worst, difference)
@@ -113,6 +117,7 @@ final class GradientCaptureTests: XCTestCase {
                 XCTAssertEqual(try with.dataset("/sets/\(sets[0])/\(name)").type, dtype == .f16 ? .float16 : .float32)
             }
             XCTAssertEqual(try with.dataset("/sets/\(sets[0])/head_zgrad_all_positions").type, .float32)
+            XCTAssertEqual(try with.dataset("/sets/\(sets[0])/grad_z_position_sum").type, .float32)
             XCTAssertFalse(without.stringAttribute("/", "capture_config")!.contains("grads"),
                            "a capture without --grads changed its configuration text")
         }
