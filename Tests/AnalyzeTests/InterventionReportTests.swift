@@ -333,6 +333,55 @@ final class InterventionReportTests: XCTestCase {
         XCTAssertTrue(ablation.header.contains("atp_delta_gold_prob_answer") && ablation.header.contains("atp_delta_gold_prob_all"))
     }
 
+    /// label-margin gradients: the exact side is the gold label's logit minus the mean of the
+    /// other labels' from the run's label logits; the CIE cannot be estimated (no probability),
+    /// which summary.json says for heads.csv and for the CIE run.
+    func testLabelMarginIsComparedThroughTheLabelLogitsAndLeavesTheCIEOut() throws {
+        let dump = path("margin.h5")
+        var configuration = Self.configuration
+        configuration.tasks = ["sentiment"]
+        configuration.grads = .labelMargin
+        try TinyCapture.write(to: dump, configuration: configuration)
+        let headsFile = path("heads.json")
+        try Data(Self.headSets.utf8).write(to: URL(fileURLWithPath: headsFile))
+        let model = try model()
+        for action in [InterventionRequest.Action.ablate(headSetFiles: [headsFile], mode: .zero, positions: .answer), .cie] {
+            _ = try Intervention.run(InterventionRequest(dump: dump, action: action), model: model, modelSHA256: "0",
+                                     provenance: [:], progress: { _ in nil })
+        }
+        let out = try report([dump], "report")
+        let set = "sentiment.shuffled_labels.k2.sentiment", run = "ablate.zero.answer.heads"
+        let labelIDs = try read(dump, "sets/\(set)/label_ids", as: Int32.self)
+        let goldToken = try read(dump, "sets/\(set)/gold_token", as: Int32.self)
+        let logits = try read(dump, "interventions/\(run)/sets/\(set)/label_logits", as: Float.self)   // [P, S, label]
+        let y = labelIDs.count
+        func margin(_ prompt: Int, _ headSet: Int) -> Double {
+            let row = Array(logits[((prompt * 6 + headSet) * y)..<((prompt * 6 + headSet + 1) * y)]).map(Double.init)
+            let gold = row[labelIDs.firstIndex(of: goldToken[prompt])!]
+            var others: [Double] = [], seen: Set<Int32> = [goldToken[prompt]]
+            for (column, token) in labelIDs.enumerated() where seen.insert(token).inserted { others.append(row[column]) }
+            return gold - others.reduce(0, +) / Double(others.count)
+        }
+        let zgrad = try read(dump, "sets/\(set)/head_zgrad_answer", as: Float.self)   // [P, L, H]
+        let prompts = try ReportCSV(out + "/estimate_vs_truth_prompts.csv")
+        let ofSet = try prompts.texts("set"), names = try prompts.texts("head_set"), index = try prompts.integers("prompt_index")
+        let rows = prompts.rows.indices.filter { ofSet[$0] == set && names[$0] == "early" }
+        XCTAssertEqual(rows.count, 5)
+        for row in rows {
+            let prompt = index[row]
+            XCTAssertEqual(try prompts.texts("atp_metric")[row], "label_margin")
+            XCTAssertEqual(try prompts.numbers("exact_total_delta_atp_metric")[row], margin(prompt, 1) - margin(prompt, 0), accuracy: 1e-5)
+            XCTAssertEqual(try prompts.numbers("atp_estimate_delta")[row],
+                           -Double(zgrad[prompt * 12 + 1]) - Double(zgrad[prompt * 12 + 4 + 2]), accuracy: 1e-6)
+        }
+        let headsTable = try ReportCSV(out + "/heads.csv")
+        XCTAssertTrue(try headsTable.numbers("cie_atp").allSatisfy(\.isNaN), "label-margin says nothing about P")
+        let summary = try String(contentsOfFile: out + "/summary.json", encoding: .utf8)
+        XCTAssertTrue(summary.contains("cieAttributionUnavailable") && summary.contains("the dump's gradients are of label-margin"), summary)
+        let truth = try ReportCSV(out + "/estimate_vs_truth.csv")
+        XCTAssertFalse(try truth.texts("mode").contains("cie"), "a CIE row without a first-order CIE")
+    }
+
     /// `icl-analyze report` refuses `dump` with one line naming it and saying `problem`.
     private func assertRefused(_ dump: String, says problem: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let out = path("refused")
