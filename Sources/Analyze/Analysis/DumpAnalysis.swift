@@ -17,6 +17,8 @@ public struct DumpAnalysis: Sendable {
     /// Exact CIE and function-vector scores, when the dump has a CIE run.
     public let functionVector: FunctionVectorScores?
     public let sets: [SetAnalysis]
+    /// The steering and FV-vs-induction runs (docs/methods.md §20).
+    public let comparisons: ComparisonRuns
     public var layers: Int { weights.layers }
     public var heads: Int { weights.heads }
     public var topCount: Int { Ranking.topCount(fraction: options.topFraction, of: layers * heads) }
@@ -116,5 +118,6 @@ public struct DumpAnalysis: Sendable {
                                     exactCIE: functionVector?.perSet[name]))
         }
         self.sets = sets
+        comparisons = try ComparisonRuns(dump: dump, runs: interventions, sets: sets, options: options)
     }
 }
