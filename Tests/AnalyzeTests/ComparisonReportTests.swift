@@ -164,6 +164,7 @@ final class ComparisonReportTests: XCTestCase {
 
         // Figure, page and summary.
         XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/report_\(zeroShot)_steering_steer.svg"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/report_\(zeroShot)_steering_estimate_small.svg"))
         let page = try String(contentsOfFile: out + "/index.html", encoding: .utf8)
         XCTAssertTrue(page.contains("report_\(zeroShot)_steering_steer.svg"))
         XCTAssertTrue(page.contains("steering.csv"))
@@ -231,5 +232,64 @@ final class ComparisonReportTests: XCTestCase {
         let page = try String(contentsOfFile: out + "/index.html", encoding: .utf8)
         XCTAssertTrue(page.contains("report_\(clean)_fv_vs_induction_F1_fv_vs_induction.svg"))
         XCTAssertTrue(page.contains("fv_vs_induction.csv"))
+    }
+
+    /// Runs written before steer_vector_family existed: the family comes from the vector's name.
+    func testVectorFamiliesFromNamesAndScores() {
+        XCTAssertEqual(HeadSetFamily.of(name: "top_tr", kind: .named, score: "tr"), "tr")
+        XCTAssertEqual(HeadSetFamily.of(name: "top_tl", kind: .named, score: "tr"), "other", "a file of TR scores holds no TL set")
+        XCTAssertEqual(HeadSetFamily.of(name: "top_tl", kind: .named, score: nil), "tl")
+        XCTAssertEqual(HeadSetFamily.of(name: "random_07", kind: .random, score: "tr"), "random")
+        XCTAssertEqual(HeadSetFamily.of(name: "mine", kind: .file, score: nil), "other")
+        XCTAssertEqual(HeadSetFamily.of(name: "top_", kind: .named, score: nil), "other")
+    }
+
+    /// `icl-analyze report` refuses `dump` with one line naming it and saying `problem`.
+    private func assertRefused(_ dump: String, says problem: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let out = path("refused")
+        let result = try CommandLineTool.run("icl-analyze", ["report", dump, "--out", out])
+        XCTAssertEqual(result.status, 1, result.standardError, file: file, line: line)
+        XCTAssertEqual(result.standardError.split(separator: "\n").count, 1, result.standardError, file: file, line: line)
+        XCTAssertTrue(result.standardError.contains(dump), result.standardError, file: file, line: line)
+        XCTAssertTrue(result.standardError.contains(problem), "does not say \(problem): \(result.standardError)", file: file, line: line)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out), "a refused report leaves no folder", file: file, line: line)
+    }
+
+    func testDamagedSteeringAndFVInductionRunsAreRefusedWithOneLine() throws {
+        let source = try capture("source.h5", variants: [.clean, .shuffledLabels, .zeroShot], seed: 5)
+        try intervene(source, .steer(vectorFiles: try vectorFiles(from: source), layers: .middle, scale: 1), name: "steer")
+        try intervene(source, .cie)
+        var request = FVInductionRequest(cieRun: nil, inductionFile: try write(
+            "{\"heads\": [\((0..<12).map { "[\($0 / 4), \($0 % 4)]" }.joined(separator: ", "))]}", "induction.json"))
+        request.percents = [25]
+        request.randomSets = 2
+        request.newTokens = 1
+        try intervene(source, .fvVsInduction(request))
+
+        func damaged(_ name: String, _ change: (HDF5File) throws -> Void) throws -> String {
+            let copy = path(name)
+            try FileManager.default.copyItem(atPath: source, toPath: copy)
+            let file = try HDF5File.open(copy, mode: .readWrite)
+            try change(file)
+            try file.close()
+            return copy
+        }
+        let outside = try damaged("outside.h5") {
+            let dataset = try $0.openDataset("interventions/steer/sets/\(self.zeroShot)/outside_scoring")
+            try dataset.write([UInt8](repeating: 2, count: dataset.shape.reduce(1, *)))
+        }
+        try assertRefused(outside, says: "/interventions/steer/sets/\(zeroShot) row 0: outside_scoring is not 0 or 1")
+        let layer = try damaged("layer.h5") { try $0.openDataset("interventions/steer/steer_layer_index").write([Int32(9)]) }
+        try assertRefused(layer, says: "/interventions/steer/steer_layer_index holds a layer outside 0..<3")
+        let f1 = try damaged("f1.h5") {
+            let dataset = try $0.openDataset("interventions/fv_vs_induction/sets/\(self.clean)/generation_f1")
+            try dataset.write([Float](repeating: 2, count: dataset.shape.reduce(1, *)))
+        }
+        try assertRefused(f1, says: "/interventions/fv_vs_induction/sets/\(clean) row 0: generation_f1 is not in [0, 1]")
+        let percent = try damaged("percent.h5") {
+            let dataset = try $0.openDataset("interventions/fv_vs_induction/head_set_percent")
+            try dataset.write([Float](repeating: 250, count: dataset.shape[0]))
+        }
+        try assertRefused(percent, says: "/interventions/fv_vs_induction/head_set_percent holds a k outside (0, 100]")
     }
 }

@@ -31,6 +31,25 @@ enum ComparisonFigures {
                      ReportFigures.fileName(prefix, name, "steering", summary.results.run.name), section,
                      "Accuracy of the first generated token when the task vector is added to the residual stream at the last prompt token of the given layer (run \(summary.results.run.name)), over \(counted); the band is the 5th-95th percentile of the random head sets' vectors (steering.csv has every value with Wilson intervals and the change from none).")
         }
+        for estimate in analysis.comparisons.steeringEstimates where estimate.set == name {
+            let vectors = estimate.results.vectors
+            var points: [ScatterPlot.Point] = []
+            for vector in 1..<vectors.count {
+                for layer in vectors.layers.indices {
+                    let pairs = estimate.pairs(vector: vector, layer: layer)
+                    for p in pairs.estimate.indices where !pairs.estimate[p].isNaN && !pairs.exact[p].isNaN {
+                        points.append(ScatterPlot.Point(x: pairs.estimate[p], y: pairs.exact[p], group: vectors.families[vector]))
+                    }
+                }
+            }
+            guard !points.isEmpty else { continue }
+            let run = estimate.results.run.name
+            try save(ScatterPlot(title: "First-order estimate vs exact change of steering, \(name), \(run)",
+                                 xLabel: "first-order estimate v · dM/dresid (\(estimate.metric))", yLabel: "exact change of \(estimate.metric)",
+                                 points: points, backgroundGroups: [HeadSetFamily.random]),
+                     ReportFigures.fileName(prefix, name, "steering_estimate", run), section,
+                     "Each point is one prompt under one vector at one layer of run \(run), coloured by the vector's family: the change of the captured gradient's metric \(estimate.metric) predicted from the stored gradient at the answer position (v · dM/dresid_pre, linear in the vector) against the change the model shows with the vector added. Points on the diagonal: steering acts to first order. Agreement measures: steering_estimate.csv.")
+        }
         for summary in analysis.comparisons.fvVsInduction where summary.set == name {
             let percents = summary.results.families.distinctPercents
             let run = summary.results.exact.run.name
