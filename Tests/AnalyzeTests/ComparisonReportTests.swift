@@ -5,7 +5,7 @@ import Shared
 import TestSupport
 import XCTest
 
-/// The report's reading of steering and FV-vs-induction runs (docs/methods.md §20), end to end
+/// The report's reading of steering and FV-vs-induction runs (docs/methods.md §21), end to end
 /// on dumps the tiny model captured and intervened on: every number of steering.csv,
 /// steering_estimate.csv and fv_vs_induction.csv against values computed here from the run's
 /// own datasets (and, for the first-order estimate, from the stored gradients), and the

@@ -17,7 +17,7 @@ public struct DumpAnalysis: Sendable {
     /// Exact CIE and function-vector scores, when the dump has a CIE run.
     public let functionVector: FunctionVectorScores?
     public let sets: [SetAnalysis]
-    /// The steering and FV-vs-induction runs (docs/methods.md §20).
+    /// The steering and FV-vs-induction runs (docs/methods.md §21).
     public let comparisons: ComparisonRuns
     public var layers: Int { weights.layers }
     public var heads: Int { weights.heads }

@@ -1,7 +1,7 @@
 import Foundation
 import Shared
 
-/// A dump's steering and FV-vs-induction runs, read per set (docs/methods.md §20): steering
+/// A dump's steering and FV-vs-induction runs, read per set (docs/methods.md §21): steering
 /// accuracy per vector and layer, its first-order estimate where the dump holds gradients, and
 /// the ablation curves of the FV, induction, TR and TL head sets against the random sets.
 public struct ComparisonRuns: Sendable {

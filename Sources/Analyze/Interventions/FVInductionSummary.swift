@@ -3,7 +3,7 @@ import Shared
 
 // Legend: P = done prompts of the set, S = head sets of the run ("none" first).
 
-/// An fv_vs_induction run's ablation curves on one set (docs/methods.md §20.3): per head set,
+/// An fv_vs_induction run's ablation curves on one set (docs/methods.md §21.3): per head set,
 /// the first token's accuracy (Wilson interval), the mean token F1 of the greedy continuation and
 /// the mean gold log-probability (percentile bootstrap intervals), each one's change from
 /// "none"; per k, the same over the run's random sets (mean, 5th and 95th percentile).

@@ -5,7 +5,7 @@ import Shared
 // D = d_model, Y = distinct labels.
 
 /// The first-order (attribution-patching) estimate of steering against the exact change
-/// (docs/methods.md §20.2): where the steered set was captured with `--grads M`, adding `v` to
+/// (docs/methods.md §21.2): where the steered set was captured with `--grads M`, adding `v` to
 /// resid_pre[l] at the answer position changes M by about v · dM/dresid_pre[l], with v as the
 /// run added it (scale included) and the gradient the capture stored (grad_resid at position 0).
 /// The exact change is the run's: M(steered) - M(none) from steer_gold_logprob (gold-logprob,

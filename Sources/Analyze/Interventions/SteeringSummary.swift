@@ -3,7 +3,7 @@ import Shared
 
 // Legend: P = done prompts of the set, V = steering vectors ("none" first), S = steering layers.
 
-/// A steering run's effect on one set per vector and layer (docs/methods.md §20.1): §8's
+/// A steering run's effect on one set per vector and layer (docs/methods.md §21.1): §8's
 /// accuracy, label-set ratio and label-restricted accuracy with Wilson intervals, the mean gold
 /// log-probability, and each one's change from "none" on the same prompts with a percentile
 /// bootstrap interval of the per-prompt differences; counted over the prompts outside the

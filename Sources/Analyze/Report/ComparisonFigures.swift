@@ -1,7 +1,7 @@
 import Foundation
 import Shared
 
-/// The figures of a set's steering and FV-vs-induction runs (docs/methods.md §20): steering
+/// The figures of a set's steering and FV-vs-induction runs (docs/methods.md §21): steering
 /// accuracy per layer of the TR, TL and other vectors against the random vectors' 5th-95th
 /// percentile band, and the ablation curves (accuracy and generation F1 against k) of each
 /// head-set family against the random sets' band.

@@ -1,7 +1,7 @@
 import Foundation
 import Shared
 
-/// fv_vs_induction.csv (docs/methods.md §20.3): per run, set, family and k, the ablated model's
+/// fv_vs_induction.csv (docs/methods.md §21.3): per run, set, family and k, the ablated model's
 /// accuracy, generation F1 and gold log-probability, their change from "none", and the random
 /// sets' mean, 5th and 95th percentile at that k.
 enum FVInductionTables {

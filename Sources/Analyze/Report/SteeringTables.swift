@@ -1,7 +1,7 @@
 import Foundation
 import Shared
 
-/// The report's tables of steering runs (docs/methods.md §20.1, §20.2): steering.csv, the
+/// The report's tables of steering runs (docs/methods.md §21.1, §21.2): steering.csv, the
 /// behaviour per vector, layer and prompt scope against "none" and the random vectors' spread;
 /// steering_estimate.csv, the first-order estimate v · dM/dresid against the exact change.
 enum SteeringTables {
