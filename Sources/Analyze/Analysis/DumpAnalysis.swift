@@ -19,6 +19,8 @@ public struct DumpAnalysis: Sendable {
     public let sets: [SetAnalysis]
     /// The metric of the dump's gradients (`--grads`), nil without them.
     public let gradientMetric: GradientMetric?
+    /// The steering and FV-vs-induction runs (docs/methods.md §21).
+    public let comparisons: ComparisonRuns
     public var layers: Int { weights.layers }
     public var heads: Int { weights.heads }
     public var topCount: Int { Ranking.topCount(fraction: options.topFraction, of: layers * heads) }
@@ -143,5 +145,6 @@ public struct DumpAnalysis: Sendable {
                                     exactCIE: functionVector?.perSet[name], attribution: attributed))
         }
         self.sets = sets
+        comparisons = try ComparisonRuns(dump: dump, runs: interventions, sets: sets, options: options)
     }
 }

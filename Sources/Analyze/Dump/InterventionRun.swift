@@ -7,7 +7,8 @@ import Shared
 public struct InterventionRun: Sendable {
     /// The kinds this analyzer reads; a run of another kind is listed (summary.json) but not read.
     public enum Kind: String, Sendable, Codable {
-        case ablation, cie
+        case ablation, cie, steering
+        case fvVsInduction = "fv_vs_induction"
     }
 
     public let name: String
@@ -17,12 +18,16 @@ public struct InterventionRun: Sendable {
     /// Ablation: "zero" or "mean", and "answer" or "all" (from the run's options).
     public let mode: String?
     public let positions: String?
-    /// Ablation: every head set in stored order, "none" (no heads) first; kinds as the run's
-    /// head-set files gave them.
+    /// Ablation, fv_vs_induction: every head set in stored order, "none" (no heads) first; kinds
+    /// as the run's head-set files gave them.
     public let headSets: [HeadSet]
     public let sets: [String]
     /// The files that hold the run (a shard without it contributes no prompts).
     public let files: [String]
+    /// Steering: the vectors and layers (SteeringVectors); fv_vs_induction: each head set's
+    /// family and k (FVInductionFamilies). Read by their own types from the first file.
+    public let steering: SteeringVectors?
+    public let comparison: FVInductionFamilies?
 
     /// Every run of the dump, in name order.
     public static func all(in dump: ShardedDump) throws -> [InterventionRun] {
@@ -44,10 +49,12 @@ public struct InterventionRun: Sendable {
         }
         self.sets = sets
         self.files = files.map(\.path)
-        guard kind == .ablation else {
+        steering = try kind == .steering ? SteeringVectors(file: first, group: group, others: Array(files.dropFirst())) : nil
+        guard kind == .ablation || kind == .fvVsInduction else {
             mode = nil
             positions = nil
             headSets = []
+            comparison = nil
             return
         }
         struct Options: Decodable {
@@ -55,15 +62,16 @@ public struct InterventionRun: Sendable {
             let positions: String?
             let headSets: [HeadSet]?
         }
+        let allowed = kind == .ablation ? (["zero", "mean"], ["answer", "all"]) : (["mean"], ["answer+generated"])
         guard let parsed = try? JSONDecoder().decode(Options.self, from: Data(options.utf8)),
-              let mode = parsed.mode, ["zero", "mean"].contains(mode),
-              let positions = parsed.positions, ["answer", "all"].contains(positions) else {
-            throw InputError(file: first.path, "/\(group) attribute options does not give mode zero|mean and positions answer|all")
+              let mode = parsed.mode, allowed.0.contains(mode),
+              let positions = parsed.positions, allowed.1.contains(positions) else {
+            throw InputError(file: first.path, "/\(group) attribute options does not give mode \(allowed.0.joined(separator: "|")) and positions \(allowed.1.joined(separator: "|"))")
         }
         self.mode = mode
         self.positions = positions
         for required in ["head_set_name", "head_mask"] where !first.has("\(group)/\(required)") {
-            throw InputError(file: first.path, "dataset /\(group)/\(required) is missing (an ablation run stores it)")
+            throw InputError(file: first.path, "dataset /\(group)/\(required) is missing (an \(storedKind) run stores it)")
         }
         let names = try first.dataset("\(group)/head_set_name").readStrings()
         let mask = try first.read("\(group)/head_mask", as: UInt8.self)          // [S, L, H]
@@ -88,5 +96,6 @@ public struct InterventionRun: Sendable {
                 throw InputError(file: file.path, "/\(group) holds other head sets than \(first.path)'s run of that name")
             }
         }
+        comparison = try kind == .fvVsInduction ? FVInductionFamilies(file: first, group: group, headSets: headSets.count) : nil
     }
 }

@@ -114,6 +114,9 @@ enum ReportFigures {
                 try InterventionFigures.write(analysis, set, prefix: prefix, section: setSection) { figure, file, section, caption in
                     try save(figure, file, section: section, caption: caption)
                 }
+                try ComparisonFigures.write(analysis, set, prefix: prefix, section: setSection) { figure, file, section, caption in
+                    try save(figure, file, section: section, caption: caption)
+                }
             }
         }
         if analyses.count > 1 {
@@ -152,7 +155,7 @@ enum ReportFigures {
                 $0[5] != .text("random")
             },
             table("overlap.csv", "Overlap of the top TR, TL, induction and FV sets (overlap.csv)"),
-        ].compactMap { $0 }
+        ].compactMap { $0 } + ComparisonFigures.tables(tables)
         let listed = runs.map { run in
             "\(run.name) (\(run.storedKind)\(run.mode.map { ", \($0)" } ?? "")\(run.positions.map { " at \($0)" } ?? "")\(run.kind == nil ? "; not read: unknown kind" : ""))"
         }

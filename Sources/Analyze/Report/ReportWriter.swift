@@ -34,6 +34,8 @@ public enum ReportWriter {
                 ("estimate_vs_truth_prompts.csv", InterventionTables.estimateVsTruthPrompts(analyses)),
                 ("ablation_exact.csv", InterventionTables.exactAblation(analyses)),
                 ("overlap.csv", InterventionTables.overlap(analyses)),
+                ("steering.csv", SteeringTables.steering(analyses)), ("steering_estimate.csv", SteeringTables.estimate(analyses)),
+                ("fv_vs_induction.csv", FVInductionTables.table(analyses)),
             ]
             for (name, table) in tables { try table.write(to: staging.appendingPathComponent(name)) }
             let perPromptFiles = perPrompt ? try PerPromptTables.write(analyses, to: staging) : []
@@ -89,6 +91,8 @@ enum ReportSummary {
         let interventions: [InterventionEntry]
         let topFV: [HeadID]?
         let fvTasks: [String]?
+        /// Steering runs and sets without a first-order estimate (steering_estimate.csv), with the reason (§21.2).
+        let steeringEstimateSkipped: [SteeringEstimate.Skipped]
     }
 
     /// What the report read of one intervention run.
@@ -102,6 +106,11 @@ enum ReportSummary {
         let headSets: [String: [HeadID]]?
         let sets: [String]
         let files: [String]
+        /// fv_vs_induction: each head set's family; steering: each vector's family, and whether
+        /// the run recorded the families (format 1.3) or they were inferred from the names.
+        let families: [String: String]?
+        let familiesRecorded: Bool?
+        let layers: [Int]?
     }
 
     struct SetEntry: Encodable {
@@ -149,6 +158,9 @@ enum ReportSummary {
         "fv_score": "heads.csv: the function-vector score (AIE, Todd et al.): per task the mean exact CIE over the prompts of its CIE sets, then the mean over tasks; top_fv: its top k heads, k and ties as top_sets (§18.2)",
         "exact_ablation": "ablation_exact.csv: the exact run's accuracy, label-set ratio, label-restricted accuracy and mean full-vocabulary gold log-probability per head set, their change from head set none (the model unchanged) and, for non-random sets, the mean, 5th and 95th percentile of that change over the run's random head sets of the same size (§18.4)",
         "estimate_vs_truth": "estimate_vs_truth.csv: column estimate direct_effect: per prompt the analyzer's direct-effect estimate (§5: direct path only, final norm recomputed) of the change from the unablated model against the exact total effect (§14) of the same head set, same replacement, answer position; Pearson, Spearman, sign agreement (sign 0 counts as its own sign) and the pair of largest |difference| per head set, over all pairs, and over the head sets' means; mean ablation only where the exact run's mean is the estimate's leave-one-out mean over the set's own prompts (§18.3); estimate attribution_patching: the first-order estimate in units of the gradient metric against the exact change of the same metric (gold_logprob_vocab, gold_prob_vocab from the run's gold log-probability, label_margin from its label logits) for every head set of every ablation run with the run's own replacement and positions (its mean from mean_prompt_index per file), and cie_atp against cie_exact per (head, prompt) and over the heads' means (scope heads) (§20.3)",
+        "steering": "steering.csv: per steering run, set, vector, layer and scope (outside_scoring: prompts whose query is not one the vector was computed from; all_prompts) the accuracy, label-set ratio and label-restricted accuracy (Wilson 95%), the mean full-vocabulary gold log-probability, and each one's change from vector none on the same prompts (percentile bootstrap 95% of the per-prompt differences); for vectors that are not random, the mean, 5th and 95th percentile over the run's random vectors at the same layer and scope; family: tr, tl (top set by that score), random or other, from steer_vector_family or, in runs without it, the vector's name (§16, §21.1)",
+        "steering_estimate": "steering_estimate.csv: where the steered set was captured with --grads M, the first-order estimate v · dM/dresid_pre[l] at the answer position (v as added, scale included) against the exact change M(steered) - M(none) (gold-logprob: steer_gold_logprob; gold-prob: its exp; label-margin: from steer_label_logits), per vector and layer and over all pairs: Pearson, Spearman, sign agreement, the pair of largest |difference|; runs without gradients in summary.json's steeringEstimateSkipped (§21.2)",
+        "fv_vs_induction": "fv_vs_induction.csv: per FV-vs-induction run, set, family and k: accuracy of the first generated token (Wilson 95%), mean token F1 of the greedy continuation and mean gold log-probability (percentile bootstrap 95%), their change from head set none, and the random sets' mean, 5th and 95th percentile at that k (one row per k for the random sets, holding their means) (§17, §21.3)",
         "overlap": "overlap.csv: Jaccard |A ∩ B| / |A ∪ B| of the top TR, TL (the set's), induction and FV (the dump's) sets (§12, §18.5)",
         "per_prompt": "per_prompt/SET.csv (--per-prompt): one row per done prompt x layer x head of the per-prompt values whose means are heads.csv's tr_score, tl_score (prompts where TL is defined; nan elsewhere), dla_gold, dla_margin and attention masses; prompt_index is the dump's; gold_logprob as stored, correct = argmax is the gold first token, label_correct = the label argmax is the gold label (§8, §15)",
     ]
@@ -175,11 +187,16 @@ enum ReportSummary {
                                                    cieAttributionUnavailable: set.attribution.cieUnavailable))
                       }, uniquingKeysWith: { a, _ in a }),
                       interventions: analysis.interventions.map { run in
-                          InterventionEntry(name: run.name, kind: run.storedKind, read: run.kind != nil, mode: run.mode, positions: run.positions,
-                                            headSets: run.kind == .ablation ? Dictionary(run.headSets.map { ($0.name, $0.heads) }, uniquingKeysWith: { a, _ in a }) : nil,
-                                            sets: run.sets, files: run.files)
+                          let families = run.steering.map { Dictionary(zip($0.names, $0.families), uniquingKeysWith: { a, _ in a }) }
+                              ?? run.comparison.map { Dictionary(zip(run.headSets.map(\.name), $0.families), uniquingKeysWith: { a, _ in a }) }
+                          return InterventionEntry(name: run.name, kind: run.storedKind, read: run.kind != nil, mode: run.mode, positions: run.positions,
+                                                   headSets: run.kind == .ablation || run.kind == .fvVsInduction
+                                                       ? Dictionary(run.headSets.map { ($0.name, $0.heads) }, uniquingKeysWith: { a, _ in a }) : nil,
+                                                   sets: run.sets, files: run.files, families: families,
+                                                   familiesRecorded: run.steering?.familiesRecorded, layers: run.steering?.layers)
                       },
-                      topFV: analysis.functionVector?.top.heads, fvTasks: analysis.functionVector?.perTask.keys.sorted())
+                      topFV: analysis.functionVector?.top.heads, fvTasks: analysis.functionVector?.perTask.keys.sorted(),
+                      steeringEstimateSkipped: analysis.comparisons.steeringEstimateSkipped)
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -22,8 +22,10 @@ public enum TaskVector {
         guard rows.count > 0 else { throw InputError(file: first.path, "set \(set) has no finished prompt") }
         let space = try LabelSpace(rows: rows, weights: weights, option: options.subspace, path: first.path)
         let scores = try HeadScorePass.run(dump: dump, weights: weights, rows: rows, space: space)
+        let score = rankingScore(of: headsFile)
         let vectors = headSets.map { headSet in
-            TaskVectorFile.Vector(name: headSet.name, kind: headSet.kind, heads: headSet.heads,
+            TaskVectorFile.Vector(name: headSet.name, kind: headSet.kind,
+                                  family: HeadSetFamily.of(name: headSet.name, kind: headSet.kind, score: score), heads: headSet.heads,
                                   values: sum(of: headSet.heads, zSum: scores.zSum, prompts: rows.count, weights: weights))
         }
         let source = TaskVectorFile.Source(
@@ -33,6 +35,13 @@ public enum TaskVector {
         let model = TaskVectorFile.Model(sha256: first.modelSHA256, name: first.rootAttribute("model_name") ?? "",
                                          dModel: weights.dModel, layers: weights.layers, heads: weights.heads)
         return TaskVectorFile(model: model, source: source, definition: definition, vectors: vectors)
+    }
+
+    /// The "score" of a head-set file that `icl-analyze heads --json` wrote (nil for others):
+    /// its top set "top_<score>" is that score's family.
+    static func rankingScore(of headsFile: String) -> String? {
+        struct Ranking: Decodable { let score: String? }
+        return FileManager.default.contents(atPath: headsFile).flatMap { try? JSONDecoder().decode(Ranking.self, from: $0) }?.score
     }
 
     /// sum_{h in heads} (zSum_h / P) @ W_O^h in float64. zSum: [L*H*E] -> [D]

@@ -56,9 +56,12 @@ extension Intervention {
                                       dump: DumpPrompts, candidates: [DumpPromptSet], provenance: [String: String],
                                       progress: (Int) -> ProgressReporter?) throws -> InterventionSummary {
         let ranking = try FVInductionSets.readRanking(path: comparison.inductionFile, layers: dump.layers, heads: dump.heads)
+        let tr = try comparison.trFile.map { try FVInductionSets.readRanking(path: $0, layers: dump.layers, heads: dump.heads, score: "tr") }
+        let tl = try comparison.tlFile.map { try FVInductionSets.readRanking(path: $0, layers: dump.layers, heads: dump.heads, score: "tl") }
         let fv = try dump.averageIndirectEffects(run: comparison.cieRun)
         let fvOrder = fv.aie.indices.sorted { fv.aie[$0] != fv.aie[$1] ? fv.aie[$0] > fv.aie[$1] : $0 < $1 }
-        let selection = FVInductionSets(fv: fvOrder, induction: ranking.heads, request: comparison, layers: dump.layers, heads: dump.heads)
+        let selection = FVInductionSets(fv: fvOrder, induction: ranking.heads, tr: tr?.heads, tl: tl?.heads, request: comparison,
+                                        layers: dump.layers, heads: dump.heads)
         var resolved = comparison
         resolved.cieRun = fv.run
         var jobs: [AblationRun.Job] = []
@@ -75,15 +78,18 @@ extension Intervention {
             jobs.append(AblationRun.Job(set: set, mean: mean))
         }
         guard !jobs.isEmpty else { throw InputError(file: dump.path, "has no clean few-shot set to ablate on") }
+        let rankingFiles = try ([comparison.inductionFile] + [comparison.trFile, comparison.tlFile].compactMap { $0 }).map {
+            InterventionOptions.HeadSetFileEntry(path: $0, sha256: try SHA256.hexDigest(ofFile: $0))
+        }
         var options = InterventionOptions(kind: "fv_vs_induction", mode: AblationMode.mean.rawValue, positions: "answer+generated",
-                                          headSetFiles: [.init(path: comparison.inductionFile, sha256: try SHA256.hexDigest(ofFile: comparison.inductionFile))],
-                                          headSets: selection.headSets, sets: jobs.map(\.set.name))
+                                          headSetFiles: rankingFiles, headSets: selection.headSets, sets: jobs.map(\.set.name))
         options.comparison = resolved
         let name = try groupName(request.name ?? "fv_vs_induction", dump: dump)
         let headSets = selection.headSets
         let plan = InterventionPlan(
             name: name, kind: .fvVsInduction, options: options.json,
-            definitions: comparisonDefinitions(resolved, ranking: ranking.score, fvRows: fv.rows, heads: dump.layers * dump.heads),
+            definitions: comparisonDefinitions(resolved, ranking: ranking.score, fvRows: fv.rows, heads: dump.layers * dump.heads,
+                                               trScore: tr?.score, tlScore: tl?.score),
             headSets: headSets,
             sets: jobs.map { job in
                 .init(name: job.set.name, rows: job.set.rowCount, labels: job.set.labelIDs.count,
@@ -126,7 +132,7 @@ extension Intervention {
         for k in percents {
             let members = selection.percents.indices.filter { selection.percents[$0] == Float(k) }
             var parts: [String] = []
-            for family in ["fv", "induction", "fv_excluding_induction", "induction_excluding_fv"] {
+            for family in ["fv", "induction", "fv_excluding_induction", "induction_excluding_fv", "tr", "tl"] {
                 for s in members where selection.families[s] == family {
                     parts.append(String(format: "%@ %.3f/%.3f", family, accuracy[s], f1[s]))
                 }
@@ -140,19 +146,24 @@ extension Intervention {
         return lines
     }
 
-    private static func comparisonDefinitions(_ request: FVInductionRequest, ranking: String, fvRows: [String: Int], heads: Int) -> String {
+    private static func comparisonDefinitions(_ request: FVInductionRequest, ranking: String, fvRows: [String: Int], heads: Int,
+                                              trScore: String?, tlScore: String?) -> String {
         let rows = fvRows.keys.sorted().map { "\($0): \(fvRows[$0]!)" }.joined(separator: ", ")
-        return json([
+        var entries = [
+            "random": "\(request.randomSets) random sets per k of the top-k size, drawn outside that k's FV and induction sets\(request.trFile == nil && request.tlFile == nil ? "" : " and its TR and TL sets") (seed \(request.seed))",
+        ]
+        if let file = request.trFile { entries["tr_ranking"] = "the order of \(file) (score \"\(trScore ?? "")\"): tr_topk = its top-k% heads" }
+        if let file = request.tlFile { entries["tl_ranking"] = "the order of \(file) (score \"\(tlScore ?? "")\"): tl_topk = its top-k% heads" }
+        return json(entries.merging([
             "ablation": "mean ablation (Yin & Steinhardt): each head of a set has its z replaced by its mean at the answer position over the clean set of the same task, shots and template (leaving the evaluated prompt out on the clean set itself), at the last prompt token and at every generated token",
             "fv_ranking": "AIE = mean over the sets of /interventions/\(request.cieRun ?? "") of the mean CIE over their done rows (rows: \(rows)); ties by head index",
             "induction_ranking": "the order of \(request.inductionFile) (score \"\(ranking.isEmpty ? "unnamed" : ranking)\")",
             "top_k": "top-k% = max(1, floor(k/100 x \(heads))) heads, k in \(request.percents.map { String(format: "%g", $0) }.joined(separator: ", "))",
             "exclusion": "the _excluding_ variants drop the other mechanism's top \(String(format: "%g", request.exclusionPercent))% first, ceil(\(String(format: "%g", request.exclusionPercent))/100 x \(heads)) = \(FVInductionSets.exclusionCount(percent: request.exclusionPercent, of: heads)) heads (METHODS rounds up; Yin & Steinhardt's code rounds down), then take the top k% of the rest",
-            "random": "\(request.randomSets) random sets per k of the top-k size, drawn outside that k's FV and induction sets (seed \(request.seed))",
             "metrics": "from the first generated position's logits: full-vocabulary log-probability of gold_token, argmax, argmax = gold_token (correct), argmax in label_ids (in_label_set, classification), logits of label_ids",
             "generation": "greedy, \(request.newTokens) new tokens, stopping after EOS (kept, then -1)",
             "generation_f1": "token F1 (SQuAD normalisation: lowercase, ASCII punctuation and the articles a/an/the removed, whitespace split) of the first run of word characters, periods and spaces in the decoded continuation (EOS excluded) against gold_text, as Yin & Steinhardt's parse_generation and f1_score",
             "prompts": "the dump's token_ids of each finished row, exactly as the capture ran them",
-        ])
+        ]) { kept, _ in kept })
     }
 }

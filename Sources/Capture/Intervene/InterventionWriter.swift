@@ -15,13 +15,16 @@ public struct InterventionPlan: Sendable {
     /// Steering: the vectors as added ("none" first) and the layers.
     public struct Steering: Sendable {
         public let vectorNames: [String]
+        /// Per vector: "none", "tr", "tl", "random", ... (TaskVectorFile.Vector.family).
+        public let families: [String]
         /// [V, D]
         public let values: [Float]
         public let layers: [Int]
         public let dModel: Int
 
-        public init(vectorNames: [String], values: [Float], layers: [Int], dModel: Int) {
+        public init(vectorNames: [String], families: [String], values: [Float], layers: [Int], dModel: Int) {
             self.vectorNames = vectorNames
+            self.families = families
             self.values = values
             self.layers = layers
             self.dModel = dModel
@@ -30,7 +33,7 @@ public struct InterventionPlan: Sendable {
 
     /// FV vs induction: what each head set is, and how many tokens are generated.
     public struct Comparison: Sendable {
-        /// Per head set: "none", "fv", "induction", "fv_excluding_induction", "induction_excluding_fv", "random".
+        /// Per head set: "none", "fv", "induction", "fv_excluding_induction", "induction_excluding_fv", "tr", "tl", "random".
         public let families: [String]
         /// Per head set: k of top-k% (0 for "none").
         public let percents: [Float]
@@ -195,6 +198,7 @@ public final class InterventionWriter {
             scales["steer_layer"] = try run.createDimension("steer_layer", size: steering.layers.count)
             scales["d_model"] = try run.createDimension("d_model", size: steering.dModel)
             try make(run, "steer_vector_name", DumpLayout.intervention, scales).writeStrings(steering.vectorNames)
+            try make(run, "steer_vector_family", DumpLayout.intervention, scales).writeStrings(steering.families)
             try make(run, "steer_vector_values", DumpLayout.intervention, scales).write(steering.values)
             try make(run, "steer_layer_index", DumpLayout.intervention, scales).write(steering.layers.map(Int32.init))
         }

@@ -52,7 +52,7 @@ extension Intervention {
                       model: LoadedModel, dump: DumpPrompts, candidates: [DumpPromptSet], provenance: [String: String],
                       progress: (Int) -> ProgressReporter?) throws -> InterventionSummary {
         let d = dump.modelWidth
-        var vectors = [SteeringVector(name: "none", values: [Float](repeating: 0, count: d), file: "", scoringQueries: [])]
+        var vectors = [SteeringVector(name: "none", family: "none", values: [Float](repeating: 0, count: d), file: "", scoringQueries: [])]
         var entries: [InterventionOptions.HeadSetFileEntry] = []
         var tasks: Set<String> = []
         for path in files {
@@ -68,7 +68,7 @@ extension Intervention {
                 guard !vectors.contains(where: { $0.name == vector.name }) else {
                     throw InputError(file: path, "names vector \(vector.name), which an earlier file (or \"none\") already names")
                 }
-                vectors.append(SteeringVector(name: vector.name, values: vector.values.map { $0 * scale }, file: path, scoringQueries: queries))
+                vectors.append(SteeringVector(name: vector.name, family: vector.resolvedFamily, values: vector.values.map { $0 * scale }, file: path, scoringQueries: queries))
             }
             tasks.insert(file.source.task)
             entries.append(.init(path: path, sha256: try SHA256.hexDigest(ofFile: path)))
@@ -99,7 +99,7 @@ extension Intervention {
                       meanSet: "", meanLeaveOneOut: false, meanPromptIndex: [], outsideScoring: runner.outsideScoring(set))
             },
             layers: dump.layers, heads: dump.heads,
-            steering: .init(vectorNames: vectors.map(\.name), values: vectors.flatMap(\.values), layers: layers, dModel: d))
+            steering: .init(vectorNames: vectors.map(\.name), families: vectors.map(\.family), values: vectors.flatMap(\.values), layers: layers, dModel: d))
         var summary = InterventionSummary()
         let v = vectors.count, s = layers.count
         let (group, seconds) = try execute(plan, dump: dump, provenance: provenance, progress: progress) { writer, done, reporter in
@@ -151,6 +151,7 @@ extension Intervention {
             "steering": "the vector times the scale (\(scale); steer_vector_values holds it as added) is added to resid_pre of the steer_layer at the last prompt token; the layers below are unchanged, the layers above see it",
             "vector": "a task vector of icl-analyze vector: sum over a head set of each head's mean write z_h @ W_O[l, h] at the answer position over the prompts of a set (Yang, Cho & Inoue)",
             "vector_none": "entry 0: no vector, the model unchanged (the same for every layer)",
+            "vector_family": "steer_vector_family: tr or tl (the top set by that score of the head-set file the vector came from), another score's name, random (a random control set of the same size) or other; from the task-vector file's family, inferred from the name and kind (top_<score>, random) for files without one",
             "outside_scoring": "1 when the prompt's query (its token ids) is not the query of any prompt the vector was computed from: evaluate on these (Yang, Cho & Inoue evaluate on queries outside the 50 scoring prompts)",
             "metrics": "from the model's logits at the answer position: full-vocabulary log-probability of gold_token, argmax, argmax = gold_token (steer_correct), argmax in label_ids (steer_in_label_set, classification), logits of label_ids",
             "prompts": "the dump's token_ids of each finished row, exactly as the capture ran them (the zero-shot sets of the vectors' task unless --sets names others)",

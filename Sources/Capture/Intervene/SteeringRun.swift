@@ -7,6 +7,8 @@ import Shared
 /// One vector to steer with, scaled, and the file it came from.
 public struct SteeringVector: Sendable {
     public let name: String
+    /// What its head set is (TaskVectorFile.Vector.family): "none", "tr", "tl", "random", ...
+    public let family: String
     /// scale * the file's values: [D]; zero for "none".
     public let values: [Float]
     /// The task-vector file, or "" for "none".
@@ -14,8 +16,9 @@ public struct SteeringVector: Sendable {
     /// The query token ids of the prompts the vector was computed from.
     public let scoringQueries: Set<[Int32]>
 
-    public init(name: String, values: [Float], file: String, scoringQueries: Set<[Int32]>) {
+    public init(name: String, family: String, values: [Float], file: String, scoringQueries: Set<[Int32]>) {
         self.name = name
+        self.family = family
         self.values = values
         self.file = file
         self.scoringQueries = scoringQueries

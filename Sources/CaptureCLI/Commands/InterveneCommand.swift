@@ -15,7 +15,7 @@ struct InterveneCommand: ParsableCommand {
 
             --steer: every vector of the task-vector files (icl-analyze vector) times --scale, added to resid_pre of the last prompt token at --layer (default L/2; "all" or a list for a sweep), on the zero-shot sets of the vectors' task. Per prompt, vector and layer (and "none", no vector): the same metrics, and whether the prompt's query is outside the prompts the vector was computed from. Vectors from another model or of another width are refused.
 
-            --fv-vs-induction: Yin & Steinhardt's comparison. FV heads are ranked by AIE (the mean CIE over prompts and sets of the dump's --cie run), induction heads by --induction (icl-analyze heads --score induction --top 100% --json). For each k of --percents: the top-k% FV heads, the top-k% induction heads, each again with the other mechanism's top --exclusion% (rounded up) removed first, and --random-sets random sets of the same size; each mean-ablated at the last prompt token and every generated token of a greedy --new-tokens continuation, on the clean few-shot sets (each prompt left out of its mean). Per prompt and head set: the metrics of the first token, the continuation and its token F1 against the gold answer.
+            --fv-vs-induction: Yin & Steinhardt's comparison. FV heads are ranked by AIE (the mean CIE over prompts and sets of the dump's --cie run), induction heads by --induction (icl-analyze heads --score induction --top 100% --json). For each k of --percents: the top-k% FV heads, the top-k% induction heads, each again with the other mechanism's top --exclusion% (rounded up) removed first, and --random-sets random sets of the same size (drawn outside that k's FV and induction sets, and its TR and TL sets when --tr and --tl rankings add those families); each mean-ablated at the last prompt token and every generated token of a greedy --new-tokens continuation, on the clean few-shot sets (each prompt left out of its mean). Per prompt and head set: the metrics of the first token, the continuation and its token F1 against the gold answer.
 
             The results go into the dump itself, under /interventions/NAME (icl-capture schema --markdown), written crash-safe like the capture: a killed run leaves the dump readable, and the same command continues it. The model must be the dump's (same sha256); bad input is refused before the dump is opened for writing.
 
@@ -30,6 +30,10 @@ struct InterveneCommand: ParsableCommand {
               icl-analyze heads out/demo.h5 --score induction --top 100% --json > induction.json
               icl-capture intervene --model models/SmolLM2-135M-Instruct.Q4_1.gguf --dump out/demo.h5 \\
                 --fv-vs-induction --induction induction.json
+              icl-analyze heads out/demo.h5 --score tr --top 100% --json > tr-ranking.json
+              icl-analyze heads out/demo.h5 --score tl --top 100% --json > tl-ranking.json
+              icl-capture intervene --model models/SmolLM2-135M-Instruct.Q4_1.gguf --dump out/demo.h5 \\
+                --fv-vs-induction --induction induction.json --tr tr-ranking.json --tl tl-ranking.json --name fv_induction_tr_tl
             """)
 
     @OptionGroup var model: ModelOptions
@@ -63,6 +67,12 @@ struct InterveneCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("FV vs induction: every head ranked by induction score (icl-analyze heads --score induction --top 100% --json).", valueName: "path"))
     var induction: String?
+
+    @Option(help: ArgumentHelp("FV vs induction: also ablate the top-k% TR heads of this ranking (icl-analyze heads --score tr --top 100% --json: the mean over the clean sets, or --set S).", valueName: "path"))
+    var tr: String?
+
+    @Option(help: ArgumentHelp("FV vs induction: also ablate the top-k% TL heads of this ranking (icl-analyze heads --score tl --top 100% --json).", valueName: "path"))
+    var tl: String?
 
     @Option(help: "FV vs induction: the CIE run under /interventions to rank FV heads by (default: the dump's only one).")
     var fvFrom: String?
@@ -100,6 +110,10 @@ struct InterveneCommand: ParsableCommand {
         if !scale.isFinite { throw ValidationError("--scale must be a finite number") }
         if fvVsInduction {
             if induction == nil { throw ValidationError("--fv-vs-induction needs --induction RANKING.json (icl-analyze heads --score induction --top 100% --json)") }
+        } else if tr != nil || tl != nil {
+            throw ValidationError("--tr and --tl add TR and TL head sets to --fv-vs-induction; give them with it")
+        }
+        if fvVsInduction {
             guard let values = parsedPercents(), !values.isEmpty, values.allSatisfy({ $0 > 0 && $0 <= 100 }), Set(values).count == values.count else {
                 throw ValidationError("--percents must be distinct numbers in (0, 100], e.g. 1,3,5,10,20")
             }
@@ -119,6 +133,8 @@ struct InterveneCommand: ParsableCommand {
         if !steer.isEmpty { return .steer(vectorFiles: steer, layers: try SteeringLayers(parsing: layer), scale: scale) }
         if fvVsInduction {
             var comparison = FVInductionRequest(cieRun: fvFrom, inductionFile: induction!)
+            comparison.trFile = tr
+            comparison.tlFile = tl
             comparison.percents = parsedPercents()!
             comparison.exclusionPercent = exclusion
             comparison.randomSets = randomSets

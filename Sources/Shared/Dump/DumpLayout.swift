@@ -309,7 +309,10 @@ public enum DumpLayout {
         DumpDataset("steer_vector_name", ["steer_vector"], .string, "steering: each vector's name in its task-vector file; \"none\" first", optional: true, since: "1.2"),
         DumpDataset("steer_vector_values", ["steer_vector", "d_model"], .float32, "steering: each vector as added, scale included (zero for \"none\")", optional: true, since: "1.2"),
         DumpDataset("steer_layer_index", ["steer_layer"], .int32, "steering: the layer l whose resid_pre receives the vector", optional: true, since: "1.2"),
-        DumpDataset("head_set_family", ["head_set"], .string, "fv_vs_induction: none, fv, induction, fv_excluding_induction, induction_excluding_fv or random", optional: true, since: "1.2"),
+        DumpDataset("steer_vector_family", ["steer_vector"], .string,
+                    "steering: what each vector's head set is: \"none\" first, then tr or tl (the top set by that score), another score's name (dla, induction, fv), random (a random control set) or other (TaskVectorFile.Vector.family)",
+                    optional: true, since: "1.3"),
+        DumpDataset("head_set_family", ["head_set"], .string, "fv_vs_induction: none, fv, induction, fv_excluding_induction, induction_excluding_fv, tr, tl (format 1.3, with --tr / --tl rankings) or random", optional: true, since: "1.2"),
         DumpDataset("head_set_percent", ["head_set"], .float32, "fv_vs_induction: k of the top-k% set (0 for none)", optional: true, since: "1.2"),
     ]
 

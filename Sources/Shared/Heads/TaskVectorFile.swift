@@ -10,7 +10,7 @@ import Foundation
 ///      "model": {"sha256": ..., "name": ..., "dModel": D, "layers": L, "heads": H},
 ///      "source": {"dump": [...], "set": ..., "task": ..., "template": ..., "promptIndex": [...],
 ///                 "queries": [[token ids], ...], "headsFile": ..., "headsFileSHA256": ...},
-///      "definition": ..., "vectors": [{"name": ..., "kind": ..., "heads": [[l, h], ...], "norm": ..., "values": [D floats]}]}
+///      "definition": ..., "vectors": [{"name": ..., "kind": ..., "family": ..., "heads": [[l, h], ...], "norm": ..., "values": [D floats]}]}
 public struct TaskVectorFile: Sendable, Codable {
     public static let formatName = "icl-heads-task-vector"
     public static let currentVersion = 1
@@ -60,19 +60,27 @@ public struct TaskVectorFile: Sendable, Codable {
     public struct Vector: Sendable, Codable, Equatable {
         public let name: String
         public let kind: HeadSet.Kind
+        /// What the head set is: "tr", "tl" (or another score's name) for the top set by that
+        /// score, "random" for a random control set, "other" for anything else. Files written
+        /// before it was recorded lack it: `resolvedFamily` infers it from the name and kind.
+        public let family: String?
         public let heads: [HeadID]
         /// Euclidean norm of `values`.
         public let norm: Double
         /// [D]
         public let values: [Float]
 
-        public init(name: String, kind: HeadSet.Kind, heads: [HeadID], values: [Float]) {
+        public init(name: String, kind: HeadSet.Kind, family: String? = nil, heads: [HeadID], values: [Float]) {
             self.name = name
             self.kind = kind
+            self.family = family
             self.heads = heads
             self.values = values
             norm = values.reduce(0) { $0 + Double($1) * Double($1) }.squareRoot()
         }
+
+        /// `family`, or for older files the family `HeadSetFamily.of` gives the name and kind.
+        public var resolvedFamily: String { family ?? HeadSetFamily.of(name: name, kind: kind, score: nil) }
     }
 
     public let format: String

@@ -70,6 +70,7 @@ final class SteerCommandTests: XCTestCase {
         XCTAssertEqual(exported.status, 0, exported.standardError)
         let file = try TaskVectorFile.read(path: vectors)
         XCTAssertEqual(file.vectors.map(\.name), ["top_tr", "random_00", "random_01"])
+        XCTAssertEqual(file.vectors.map(\.family), ["tr", "random", "random"], "the family comes from the head-set file's score")
 
         // The vector against sum_h mean_p z_h[p] @ W_O[l, h], from the dump's own arrays in float64.
         let model = try ModelLoader.load(path: CaptureTool.tinyModel)
@@ -106,6 +107,7 @@ final class SteerCommandTests: XCTestCase {
         let group = "/interventions/steer.tr-vectors+zero.all.x2"
         let names = try HDF5File.open(dump)
         XCTAssertEqual(try names.openDataset("\(group)/steer_vector_name").readStrings(), ["none", "top_tr", "random_00", "random_01", "zero"])
+        XCTAssertEqual(try names.openDataset("\(group)/steer_vector_family").readStrings(), ["none", "tr", "random", "random", "other"])
         XCTAssertEqual(try names.openGroup(group).attribute("kind", as: String.self), "steering")
         try names.close()
         XCTAssertFalse(try HDF5File.open(dump).exists("\(group)/sets/\(clean)"), "only the zero-shot sets of the vectors' task")
@@ -256,6 +258,58 @@ final class SteerCommandTests: XCTestCase {
                                                                        reference: try goldText(p)), accuracy: 1e-6)
             }
         }
+        XCTAssertEqual(try CaptureTool.sha256sumCheck(dump).status, 0)
+    }
+
+    func testTRAndTLRankingsAddTheirFamiliesToFVVersusInduction() throws {
+        XCTAssertTrue(try intervene(["--cie"]).succeeded)
+        var paths: [String: String] = [:]
+        for score in ["induction", "tr", "tl"] {
+            let ranking = try analyze(["heads", dump, "--score", score] + (score == "induction" ? [] : ["--set", clean]) + ["--top", "100%", "--json"])
+            XCTAssertEqual(ranking.status, 0, ranking.standardError)
+            paths[score] = try write(ranking.standardOutput, to: "\(score).json")
+        }
+        let partial = try analyze(["heads", dump, "--score", "tr", "--set", clean, "--top", "50%", "--json"])
+        try assertRefused(["--fv-vs-induction", "--induction", paths["induction"]!, "--tr", try write(partial.standardOutput, to: "partial.json")],
+                          says: "ranks 6 heads, not all 12 (make it with icl-analyze heads --score tr --top 100% --json)")
+        let misplaced = try intervene(["--cie", "--tl", paths["tl"]!])
+        XCTAssertEqual(misplaced.status, 1, "\(misplaced)")
+        XCTAssertTrue(misplaced.standardError.contains("--tr and --tl add TR and TL head sets to --fv-vs-induction"), misplaced.standardError)
+
+        let outcome = try intervene(["--fv-vs-induction", "--induction", paths["induction"]!, "--tr", paths["tr"]!, "--tl", paths["tl"]!,
+                                     "--percents", "25", "--random-sets", "4", "--new-tokens", "2", "--sets", clean])
+        XCTAssertTrue(outcome.succeeded, "\(outcome)")
+        let group = "/interventions/fv_vs_induction"
+        let file = try HDF5File.open(dump)
+        let names = try file.openDataset("\(group)/head_set_name").readStrings()
+        let families = try file.openDataset("\(group)/head_set_family").readStrings()
+        let options = try file.openGroup(group).attribute("options", as: String.self)
+        let mask = try file.openDataset("\(group)/head_mask").read(as: UInt8.self)   // [S, L * H]
+        try file.close()
+        XCTAssertEqual(names, ["none", "fv_top25", "induction_top25", "fv_excluding_induction_top25", "induction_excluding_fv_top25",
+                               "tr_top25", "tl_top25", "random_top25_00", "random_top25_01", "random_top25_02", "random_top25_03"])
+        XCTAssertEqual(families, ["none", "fv", "induction", "fv_excluding_induction", "induction_excluding_fv", "tr", "tl",
+                                  "random", "random", "random", "random"])
+        XCTAssertTrue(options.contains("\"trFile\"") && options.contains("\"tlFile\""), options)
+
+        // tr_top25 and tl_top25 are the first 3 of 12 heads of each file; the random sets avoid
+        // the FV, induction, TR and TL sets of that k.
+        struct Ranking: Decodable { let heads: [HeadID] }
+        func top(_ score: String) throws -> Set<Int> {
+            let ranking = try JSONDecoder().decode(Ranking.self, from: Data(contentsOf: URL(fileURLWithPath: paths[score]!)))
+            return Set(ranking.heads.prefix(3).map { $0.layer * 4 + $0.head })
+        }
+        func members(_ s: Int) -> Set<Int> { Set((0..<12).filter { mask[s * 12 + $0] == 1 }) }
+        XCTAssertEqual(members(5), try top("tr"))
+        XCTAssertEqual(members(6), try top("tl"))
+        XCTAssertEqual(members(2), try top("induction"))
+        let named = members(1).union(members(2)).union(members(5)).union(members(6))
+        for s in 7..<11 {
+            XCTAssertEqual(members(s).count, 3)
+            XCTAssertTrue(members(s).isDisjoint(with: named), "random set \(s) overlaps a named family's set")
+        }
+        let f1 = try read("\(group)/sets/\(clean)/generation_f1", as: Float.self)
+        XCTAssertEqual(f1.count, 6 * names.count)
         XCTAssertEqual(try CaptureTool.sha256sumCheck(dump).status, 0)
     }
 
