@@ -135,7 +135,9 @@ enum EngineBenchmark {
         let backwardRows = arguments.forwardOnly
             ? [] : try measureBackward(model, arguments: arguments, idsByLength: idsByLength)
         let rssWithGradients = MemoryUsage.peakResidentBytes()
-        print(String(format: "peak RSS with gradient passes %.0f MiB", Double(rssWithGradients) / 1048576))
+        if !arguments.forwardOnly {
+            print(String(format: "peak RSS with gradient passes %.0f MiB", Double(rssWithGradients) / 1048576))
+        }
         if let out = arguments.out {
             let results = Results(model: arguments.model, repeats: arguments.repeats, peakRSSBytes: rss,
                                   peakRSSWithGradientsBytes: rssWithGradients, backwardRows: backwardRows,
