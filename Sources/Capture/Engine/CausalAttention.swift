@@ -2,7 +2,8 @@ import Foundation
 import Shared
 
 // Legend: N = packed tokens, T = one sequence's new tokens, P = its cached tokens, S = P + T,
-// H = query heads, K = KV heads, E = head_dim, W = (H + 2K) * E = one row of fused q/k/v.
+// H = query heads, K = KV heads, E = head_dim, W = (H + 2K) * E = one row of fused q/k/v,
+// G = H / K query heads per KV head, R = queries of a block, C = keys a block reads.
 
 /// Where one sequence's keys and values for a layer live, in position order: one or more
 /// segments, each a run of consecutive positions in one buffer. A KV cache is one segment

@@ -2,7 +2,8 @@ import Foundation
 import Shared
 
 // Legend: N = packed tokens, T = one sequence's tokens (= S, its keys: no KV cache here),
-// H = query heads, K = KV heads, E = head_dim, W = (H + 2K) * E = one row of fused q/k/v.
+// H = query heads, K = KV heads, E = head_dim, W = (H + 2K) * E = one row of fused q/k/v,
+// G = H / K query heads per KV head, R = queries of a block, C = keys a block reads.
 
 /// The reverse of CausalAttention.run for prompts without a KV cache. The forward of a block of
 /// queries (scores = scale q·k^T, masked softmax P, z = P·v) is recomputed beside its backward,
