@@ -4,7 +4,7 @@ import Shared
 // Element-wise and row-wise kernels of the forward pass. Legend: N rows, D or F columns.
 // Each mirrors the operation order of transformers' fp32 modules so results agree to
 // rounding (no fused multiply-add is formed: Swift does not contract float expressions); exp
-// is CKernels' vectorised one, within 2 ulp (docs/methods.md §20), as in the attention softmax.
+// is CKernels' vectorised one, within 2 ulp (docs/methods.md §22), as in the attention softmax.
 
 enum Kernels {
     /// Per-row RMSNorm scale s = 1 / sqrt(mean(x^2) + eps). x: [N, D] -> scale: [N]
