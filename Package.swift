@@ -22,8 +22,12 @@ let package = Package(
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5"),
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
 
+        // Vectorised exp, attention softmax and SiLU, compiled for AVX2 + FMA and for the
+        // baseline target, picked at run time.
+        .target(name: "CKernels"),
+
         .target(name: "Shared", dependencies: ["CHDF5", "COpenBLAS"]),
-        .target(name: "Capture", dependencies: ["Shared", "COpenBLAS"]),
+        .target(name: "Capture", dependencies: ["Shared", "COpenBLAS", "CKernels"]),
         // Testable in release too (the tests run in release): the report renderer's layout
         // helpers are tested directly. The engine (Capture) keeps plain -O.
         .target(name: "Analyze", dependencies: ["Shared"], swiftSettings: [.unsafeFlags(["-enable-testing"])]),
@@ -49,7 +53,7 @@ let package = Package(
 
         .target(name: "TestSupport", dependencies: ["Shared", "Capture"], path: "Tests/TestSupport"),
         .testTarget(name: "SharedTests", dependencies: ["Shared", "TestSupport"]),
-        .testTarget(name: "CaptureTests", dependencies: ["Capture", "Shared", "TestSupport"]),
+        .testTarget(name: "CaptureTests", dependencies: ["Capture", "CKernels", "Shared", "TestSupport"]),
         .testTarget(name: "AnalyzeTests", dependencies: ["Analyze", "Capture", "Shared", "TestSupport"]),
     ]
 )

@@ -18,7 +18,10 @@ for r in engine["rows"]:
     print(f"| {r['tokens']} | {r['threads']} | {r['tokensPerSecond']:.0f} | "
           f"{t['tokensPerSecond']:.0f} | {ratio:.2f}x | " if t else f"| {r['tokens']} | {r['threads']} | {r['tokensPerSecond']:.0f} | - | - | ",
           end="")
-    print(f"{r['forwardGFLOPPerSecond']:.1f} | {r['gemmGFLOPPerSecond']:.1f} | {100 * r['efficiency']:.0f}% |")
+    if r.get("gemmGFLOPPerSecond") is None:  # EngineBenchmark --forward-only
+        print(f"{r['forwardGFLOPPerSecond']:.1f} | - | - |")
+    else:
+        print(f"{r['forwardGFLOPPerSecond']:.1f} | {r['gemmGFLOPPerSecond']:.1f} | {100 * r['efficiency']:.0f}% |")
 mib = 1 << 20
 print(f"peak RSS: engine {engine['peakRSSBytes'] / mib:.0f} MiB = {engine['peakRSSBytes'] / engine['fp32WeightBytes']:.2f}x "
       f"the fp32 weights ({engine['fp32WeightBytes'] / mib:.0f} MiB); transformers {reference['peakRSSBytes'] / mib:.0f} MiB")

@@ -4,7 +4,7 @@ transformers (fp32, CPU, eager attention, one thread).
 
 Run from the repository root (after make_model_fixtures.py, whose tiny models it loads):
 
-    .venv-reference/bin/python reference/make_grad_fixtures.py
+    .venv-reference/bin/python reference/make_grad_fixtures.py [--only NAME ...]
 
 For each model (the three tiny fixture models and SmolLM2 from models/SmolLM2-135M-Instruct.Q4_1.gguf) and
 each prompt, for each metric at the last prompt token (docs/methods.md §19.1):
@@ -166,10 +166,13 @@ def make(name: str, model, tok, *, prompt_count: int, attn_layers: list[int], sh
 
 
 def main():
+    only = base.selected_models()
     base.check_versions()
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
     for spec in base.tiny_specs():
+        if only is not None and spec["name"] not in only:
+            continue
         folder = base.MODELS_OUT / spec["name"]
         model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32, attn_implementation="eager").eval()
         tok = AutoTokenizer.from_pretrained(folder)
@@ -177,6 +180,8 @@ def main():
         make(spec["name"], model, tok, prompt_count=len(PROMPTS), attn_layers=list(range(L)), short_metric=None,
              own_labels=True, extra_meta={"source": f"Tests/Fixtures/models/{spec['name']}"})
 
+    if only is not None and base.SMOL not in only:
+        return
     gguf_path = base.GGUF_DIR / base.GGUF_NAME
     if not gguf_path.exists():
         sys.exit(f"{gguf_path} missing: run scripts/setup-model")

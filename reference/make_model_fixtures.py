@@ -3,7 +3,7 @@
 
 Run from the repository root:
 
-    .venv-reference/bin/python reference/make_model_fixtures.py
+    .venv-reference/bin/python reference/make_model_fixtures.py [--only NAME ...]
 
 Written with (and recorded in every <model>.json): Python 3.11.7, torch 2.15.0 (CPU), transformers 5.23.0,
 tokenizers 0.23.3, safetensors 0.8.0, numpy 2.4.6, gguf 0.19.0 (torch reports 2.15.0+cu132; everything
@@ -15,6 +15,8 @@ What it writes (see reference/README.md for every key):
   Tests/Fixtures/models/tiny-qwen2/    Qwen2ForCausalLM, q/k/v biases, MQA (1 kv head), tied, vocab padded
   Tests/Fixtures/models/tiny-llama2/   LlamaForCausalLM, MHA, tied, q/k/v/o biases, sentencepiece-style BPE
                                        with byte fallback, saved in several safetensors shards
+  Tests/Fixtures/models/tiny-mistral/  MistralForCausalLM, GQA 4q/2kv, untied, sliding window 4 (shorter than
+                                       every prompt), the tiny-llama2 tokenizer
       each: config.json, generation_config.json, model.safetensors (or shards + index), tokenizer.json,
       tokenizer_config.json. Weights are seeded random (std well above HF's 0.02 so attention is peaked).
   Tests/Fixtures/reference/<model>.safetensors   hook captures, logits, greedy ids (one file per model)
@@ -68,6 +70,8 @@ from transformers import (
     GenerationConfig,
     LlamaConfig,
     LlamaForCausalLM,
+    MistralConfig,
+    MistralForCausalLM,
     PreTrainedTokenizerFast,
     Qwen2Config,
     Qwen2ForCausalLM,
@@ -157,6 +161,15 @@ def tiny_specs():
                         rope_parameters={"rope_type": "default", "rope_theta": 10000.0},
                         tie_word_embeddings=True, attention_bias=True, mlp_bias=False),
             vocab_pad=0, seed=SEED + 3, save=dict(max_shard_size="150KB"),
+        ),
+        dict(
+            # A sliding window shorter than every prompt: each query sees the keys (t - 4, t] only.
+            name="tiny-mistral", tok="llama2", cls=(MistralConfig, MistralForCausalLM),
+            config=dict(hidden_size=64, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
+                        num_key_value_heads=2, head_dim=16, rms_norm_eps=1e-5, max_position_embeddings=256,
+                        rope_parameters={"rope_type": "default", "rope_theta": 10000.0}, sliding_window=4,
+                        tie_word_embeddings=False),
+            vocab_pad=0, seed=SEED + 4, save=dict(),
         ),
     ]
 
@@ -640,12 +653,31 @@ def smollm2():
 
 # ----------------------------------------------------------------------------------------------------------
 
+def selected_models() -> set[str] | None:
+    """The models named with `--only NAME` (repeatable; the tiny models' names and SmolLM2-135M-Instruct.Q4_1),
+    or None for all of them."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--only", action="append", metavar="NAME",
+                        help="make only this model's fixtures (repeatable), e.g. --only tiny-mistral")
+    names = parser.parse_args().only
+    known = [spec["name"] for spec in tiny_specs()] + [SMOL]
+    for name in names or []:
+        if name not in known:
+            parser.error(f"unknown model {name} (known: {', '.join(known)})")
+    return set(names) if names else None
+
+
 def main():
+    only = selected_models()
     check_versions()
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
     summary = {}
     for spec in tiny_specs():
+        if only is not None and spec["name"] not in only:
+            continue
         folder = build_tiny(spec)
         tok = check_folder_loads(folder)
         model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32, attn_implementation="eager").eval()
@@ -665,7 +697,8 @@ def main():
                                           "init": {"seed": spec["seed"], **INIT_STD},
                                           "config_json": json.loads((folder / "config.json").read_text())})
         summary[spec["name"]] = meta
-    summary[SMOL] = smollm2()
+    if only is None or SMOL in only:
+        summary[SMOL] = smollm2()
 
     for name, meta in summary.items():
         print(f"{name}: vocab {meta['config']['vocab_size']} heads {meta['config']['num_attention_heads']}/"

@@ -6,7 +6,9 @@ import Shared
 // then the reverse pass (gradients of the gold log-probability at the last token with respect to
 // z and resid_pre of every layer) against the forward pass of the same prompt.
 // Usage: swift run -c release EngineBenchmark --model PATH [--lengths 64,256,1024]
-//        [--threads 1,2] [--repeats 5] [--out results.json]
+//        [--threads 1,2] [--repeats 5] [--out results.json] [--forward-only]
+// --forward-only times the forward pass alone (no GEMM replay, no reverse pass): what
+// benchmarks/interleaved_prefill.py runs between its transformers timings.
 // Prints a table; --out also writes the numbers and the exact token ids used, so that
 // benchmarks/transformers_prefill.py measures transformers on the same inputs.
 
@@ -16,6 +18,7 @@ struct Arguments {
     var threads = [1, 2]
     var repeats = 5
     var out: String?
+    var forwardOnly = false
 
     init(_ args: [String]) throws {
         var i = 0
@@ -32,6 +35,7 @@ struct Arguments {
             case "--threads": threads = list(try value())
             case "--repeats": repeats = max(1, Int(try value()) ?? 5)
             case "--out": out = try value()
+            case "--forward-only": forwardOnly = true
             default: throw InputError(file: nil, "unknown argument \(args[i])")
             }
             i += 1
@@ -46,10 +50,11 @@ struct Row: Encodable {
     let tokensPerSecond: Double
     let forwardGFLOPs: Double
     let forwardGFLOPPerSecond: Double
-    let gemmSeconds: Double
-    let gemmGFLOPPerSecond: Double
+    /// The GEMM replay's figures; nil with --forward-only.
+    let gemmSeconds: Double?
+    let gemmGFLOPPerSecond: Double?
     /// forward GFLOP/s over the GEMM-only rate of the same shapes.
-    let efficiency: Double
+    let efficiency: Double?
 }
 
 /// One gradient pass (Transformer.gradients: its own forward pass, then the reverse pass)
@@ -99,11 +104,20 @@ enum EngineBenchmark {
                 ComputeThreads.set(threads)
                 _ = try model.forward(tokens: ids)
                 let forward = try median(arguments.repeats) { _ = try model.forward(tokens: ids) }
+                let flops = FLOPCount.forward(config: loaded.config, tokens: length)
+                let forwardRate = flops / forward / 1e9
+                if arguments.forwardOnly {
+                    rows.append(Row(tokens: length, threads: threads, forwardSeconds: forward,
+                                    tokensPerSecond: Double(length) / forward, forwardGFLOPs: flops / 1e9,
+                                    forwardGFLOPPerSecond: forwardRate, gemmSeconds: nil, gemmGFLOPPerSecond: nil,
+                                    efficiency: nil))
+                    print(String(format: "T=%5d threads=%d  forward %8.4f s  %8.1f tok/s  %6.1f GFLOP/s",
+                                 length, threads, forward, Double(length) / forward, forwardRate))
+                    continue
+                }
                 let gemm = GEMMReplay(model: model, tokens: length)
                 gemm.run()
                 let gemmTime = try median(arguments.repeats) { gemm.run() }
-                let flops = FLOPCount.forward(config: loaded.config, tokens: length)
-                let forwardRate = flops / forward / 1e9
                 let gemmRate = gemm.flops / gemmTime / 1e9
                 let row = Row(tokens: length, threads: threads, forwardSeconds: forward,
                               tokensPerSecond: Double(length) / forward, forwardGFLOPs: flops / 1e9,
@@ -111,16 +125,19 @@ enum EngineBenchmark {
                               gemmGFLOPPerSecond: gemmRate, efficiency: forwardRate / gemmRate)
                 rows.append(row)
                 print(String(format: "T=%5d threads=%d  forward %8.4f s  %8.1f tok/s  %6.1f GFLOP/s | GEMM-only %6.1f GFLOP/s | %5.1f%%",
-                             length, threads, forward, row.tokensPerSecond, forwardRate, gemmRate, 100 * row.efficiency))
+                             length, threads, forward, row.tokensPerSecond, forwardRate, gemmRate, 100 * forwardRate / gemmRate))
             }
         }
         let weightBytes = FLOPCount.parameterCount(loaded.config) * 4
         let rss = MemoryUsage.peakResidentBytes()
         print(String(format: "peak RSS %.0f MiB = %.2fx the fp32 weights (%.0f MiB)",
                      Double(rss) / 1048576, Double(rss) / Double(weightBytes), Double(weightBytes) / 1048576))
-        let backwardRows = try measureBackward(model, arguments: arguments, idsByLength: idsByLength)
+        let backwardRows = arguments.forwardOnly
+            ? [] : try measureBackward(model, arguments: arguments, idsByLength: idsByLength)
         let rssWithGradients = MemoryUsage.peakResidentBytes()
-        print(String(format: "peak RSS with gradient passes %.0f MiB", Double(rssWithGradients) / 1048576))
+        if !arguments.forwardOnly {
+            print(String(format: "peak RSS with gradient passes %.0f MiB", Double(rssWithGradients) / 1048576))
+        }
         if let out = arguments.out {
             let results = Results(model: arguments.model, repeats: arguments.repeats, peakRSSBytes: rss,
                                   peakRSSWithGradientsBytes: rssWithGradients, backwardRows: backwardRows,

@@ -2,7 +2,8 @@ import Foundation
 import Shared
 
 // Legend: N = packed tokens, T = one sequence's new tokens, P = its cached tokens, S = P + T,
-// H = query heads, K = KV heads, E = head_dim, W = (H + 2K) * E = one row of fused q/k/v.
+// H = query heads, K = KV heads, E = head_dim, W = (H + 2K) * E = one row of fused q/k/v,
+// G = H / K query heads per KV head, R = queries of a block, C = keys a block reads.
 
 /// Where one sequence's keys and values for a layer live, in position order: one or more
 /// segments, each a run of consecutive positions in one buffer. A KV cache is one segment
@@ -20,74 +21,73 @@ struct KeyValueSource {
     let segments: [Segment]
 }
 
-/// Scaled dot-product attention with a causal mask, eager-style (scores, softmax, weighted
-/// values), over every (sequence, query head) pair of a packed batch.
+/// Scaled dot-product attention with a causal mask (and a sliding window where the layer has
+/// one), eager-style (scores, softmax, weighted values), over every sequence of a packed batch.
 struct CausalAttention {
     let config: ModelConfig
-    /// Queries handled per GEMM; a block only computes the keys its last query can see, which
-    /// skips most of the masked upper triangle of long prompts.
+    /// Queries handled per block: a block only computes the keys its queries can see, which
+    /// skips most of the masked upper triangle of long prompts (and the keys before a window).
     let queryBlock = 128
 
-    /// qkv: [N, W] after RoPE -> z: [N, H * E]. `patterns`, when given, receives each
-    /// sequence's probabilities: patterns[b] is [H, T, S] and must be zero-filled;
-    /// `lastRows[b]` ([H, S]) receives only the last query's row.
-    func run(qkv: UnsafePointer<Float>, layout: BatchLayout, sources: [KeyValueSource],
+    /// qkv: [N, W] after RoPE -> z: [N, H * E]. `window`: the layer's sliding window (nil: full
+    /// causal attention). `patterns`, when given, receives each sequence's probabilities:
+    /// patterns[b] is [H, T, S] and must be zero-filled; `lastRows[b]` ([H, S], zero-filled)
+    /// receives only the last query's row.
+    func run(qkv: UnsafePointer<Float>, layout: BatchLayout, sources: [KeyValueSource], window: Int?,
              z: UnsafeMutablePointer<Float>, patterns: [UnsafeMutablePointer<Float>]?,
              lastRows: [UnsafeMutablePointer<Float>]?) {
-        let heads = config.headCount
-        let e = config.headDim, w = (heads + 2 * config.kvHeadCount) * e, zWidth = heads * e
+        let groupSize = config.groupSize, e = config.headDim
+        let w = (config.headCount + 2 * config.kvHeadCount) * e, zWidth = config.attentionWidth
         let scale = 1 / Float(e).squareRoot()
-        // One task per (sequence, head, block of queries): blocks are independent, and long
-        // prompts then split evenly over the threads instead of by head alone.
-        var tasks: [(sequence: Int, head: Int, first: Int)] = []
+        // One task per (sequence, KV group, block of queries): the group's query heads share one
+        // GEMM against their keys, and long prompts split evenly over the threads.
+        var tasks: [(sequence: Int, group: Int, first: Int)] = []
         for (b, span) in layout.sequences.enumerated() {
-            for h in 0..<heads {
-                for first in stride(from: 0, to: span.tokenCount, by: queryBlock) { tasks.append((b, h, first)) }
+            for g in 0..<config.kvHeadCount {
+                for first in stride(from: 0, to: span.tokenCount, by: queryBlock) { tasks.append((b, g, first)) }
             }
         }
 
         // Each task is one small GEMM chain; the tasks run side by side on single-threaded
         // BLAS rather than one after another on a threaded BLAS that cannot split them well.
         ComputeThreads.forEachCallingBLAS(tasks.count) { index in
-            let (b, h, first) = tasks[index]
-            let span = layout.sequences[b], source = sources[b]
-            let g = config.kvHead(forQueryHead: h)
-            let s = span.keyCount, p = span.pastLength
-            let queries = qkv + span.rowStart * w + h * e
-            let out = z + span.rowStart * zWidth + h * e
-            let pattern = patterns.map { $0[b] + h * span.tokenCount * s }
-            let lastRow = lastRows.map { $0[b] + h * s }
-            let rows = min(queryBlock, span.tokenCount - first)
-            let visible = p + first + rows
-            let scores = UnsafeMutablePointer<Float>.allocate(capacity: rows * visible)
-            defer { scores.deallocate() }
-
-            // scores[rows, visible] = scale * q · k^T, one GEMM per key segment
-            var offset = 0
-            for segment in source.segments where offset < visible && segment.count > 0 {
-                let count = min(segment.count, visible - offset)
-                BLAS.matmulTransposedB(queries + first * w, lda: w, segment.keys + g * e, ldb: segment.stride,
-                                       scores + offset, ldc: visible, m: rows, n: count, k: e, alpha: scale)
-                offset += count
+            let (b, g, first) = tasks[index]
+            let span = layout.sequences[b], t = span.tokenCount, s = span.keyCount
+            let block = AttentionBlock(firstPosition: span.pastLength + first, rows: min(queryBlock, t - first),
+                                       window: window)
+            let keys = block.keys, width = keys.count, m = groupSize * block.rows
+            let firstHead = g * groupSize
+            let queries = UnsafeMutablePointer<Float>.allocate(capacity: m * e)        // [G * R, E]
+            let probabilities = UnsafeMutablePointer<Float>.allocate(capacity: m * width)  // [G * R, C]
+            let out = UnsafeMutablePointer<Float>.allocate(capacity: m * e)            // [G * R, E]
+            defer {
+                queries.deallocate()
+                probabilities.deallocate()
+                out.deallocate()
             }
-            for r in 0..<rows {
-                let row = scores + r * visible
-                Kernels.softmaxRow(row, valid: p + first + r + 1, width: visible)
-                if let pattern {
-                    (pattern + (first + r) * s).update(from: row, count: visible)
+            block.pack(qkv + (span.rowStart + first) * w + firstHead * e, stride: w, heads: groupSize, headDim: e,
+                       into: queries)
+            block.probabilities(queries: queries, heads: groupSize, headDim: e, source: sources[b], column: g * e,
+                                scale: scale, into: probabilities)
+            for j in 0..<groupSize {
+                let h = firstHead + j
+                for r in 0..<block.rows {
+                    let row = probabilities + (j * block.rows + r) * width
+                    if let patterns {
+                        (patterns[b] + (h * t + first + r) * s + keys.lowerBound).update(from: row, count: width)
+                    }
+                    if let lastRows, first + r == t - 1 {
+                        (lastRows[b] + h * s + keys.lowerBound).update(from: row, count: width)
+                    }
                 }
-                if let lastRow, first + r == span.tokenCount - 1 {
-                    lastRow.update(from: row, count: visible)
-                }
             }
-            // z[rows, E] = probabilities · v, summed over the key segments
-            offset = 0
-            for segment in source.segments where offset < visible && segment.count > 0 {
-                let count = min(segment.count, visible - offset)
-                BLAS.matmul(scores + offset, lda: visible, segment.values + g * e, ldb: segment.stride,
-                            out + first * zWidth, ldc: zWidth, m: rows, n: e, k: count, beta: offset == 0 ? 0 : 1)
-                offset += count
+            // out[G * R, E] = probabilities · v, summed over the key segments
+            sources[b].forEachPart(of: keys) { part in
+                BLAS.matmul(probabilities + part.column, lda: width, part.values + g * e, ldb: part.stride,
+                            out, ldc: e, m: m, n: e, k: part.count, beta: part.column == 0 ? 0 : 1)
             }
+            block.unpack(out, heads: groupSize, headDim: e, into: z + (span.rowStart + first) * zWidth + firstHead * e,
+                         stride: zWidth)
         }
     }
 }

@@ -1,9 +1,10 @@
-import Foundation
+import CKernels
 import Shared
 
 // Element-wise and row-wise kernels of the forward pass. Legend: N rows, D or F columns.
 // Each mirrors the operation order of transformers' fp32 modules so results agree to
-// rounding (no fused multiply-add is formed: Swift does not contract float expressions).
+// rounding (no fused multiply-add is formed: Swift does not contract float expressions); exp
+// is CKernels' vectorised one, within 2 ulp (docs/methods.md §22), as in the attention softmax.
 
 enum Kernels {
     /// Per-row RMSNorm scale s = 1 / sqrt(mean(x^2) + eps). x: [N, D] -> scale: [N]
@@ -31,16 +32,14 @@ enum Kernels {
         }
     }
 
-    /// act = silu(gate) * up. gateUp: [N, 2F] (gate columns, then up) -> act: [N, F]
+    /// act = silu(gate) * up, silu(x) = x / (1 + exp(-x)) with the vectorised exp of CKernels.
+    /// gateUp: [N, 2F] (gate columns, then up) -> act: [N, F]
     static func swiGLU(_ gateUp: UnsafePointer<Float>, rows: Int, width: Int,
                        into act: UnsafeMutablePointer<Float>) {
         ComputeThreads.forEach(chunks(rows)) { chunk in
             for r in range(chunk, of: rows) {
-                let g = gateUp + r * 2 * width, u = g + width, a = act + r * width
-                for i in 0..<width {
-                    let x = g[i]
-                    a[i] = x / (1 + expf(-x)) * u[i]
-                }
+                let g = gateUp + r * 2 * width
+                icl_silu_mul(g, g + width, act + r * width, width)
             }
         }
     }
@@ -57,22 +56,6 @@ enum Kernels {
             let row = rows + r * width
             for i in 0..<width { row[i] += bias[i] }
         }
-    }
-
-    /// In-place softmax of the first `valid` entries of a row; the entries from `valid` to
-    /// `width` are masked (set to 0), as a causal mask of -inf would leave them.
-    static func softmaxRow(_ row: UnsafeMutablePointer<Float>, valid: Int, width: Int) {
-        var maximum = -Float.infinity
-        for j in 0..<valid where row[j] > maximum { maximum = row[j] }
-        var sum: Float = 0
-        for j in 0..<valid {
-            let e = expf(row[j] - maximum)
-            row[j] = e
-            sum += e
-        }
-        let inverse = 1 / sum
-        for j in 0..<valid { row[j] *= inverse }
-        for j in valid..<width { row[j] = 0 }
     }
 
     /// Rows are split into at most 4 chunks per thread, so small calls stay on one thread.

@@ -150,8 +150,9 @@ public final class Transformer: @unchecked Sendable {
                 ? layout.sequences.map { FloatBuffer(count: h * $0.tokenCount * $0.keyCount) } : nil
             let lastRowBuffers = hooks?.isHooked(.attnLastQuery(l)) == true
                 ? layout.sequences.map { FloatBuffer(count: h * $0.keyCount) } : nil
-            attention.run(qkv: qkv.pointer, layout: layout, sources: sources, z: z.pointer,
-                          patterns: patternBuffers?.map(\.pointer), lastRows: lastRowBuffers?.map(\.pointer))
+            attention.run(qkv: qkv.pointer, layout: layout, sources: sources, window: config.attentionWindow(layer: l),
+                          z: z.pointer, patterns: patternBuffers?.map(\.pointer),
+                          lastRows: lastRowBuffers?.map(\.pointer))
             for (b, span) in layout.sequences.enumerated() {
                 if let patternBuffers {
                     hooks?.run(.attnPattern(l), shape: [h, span.tokenCount, span.keyCount],
@@ -225,9 +226,6 @@ public final class Transformer: @unchecked Sendable {
             if let cache = sequence.cache ?? sequence.prefix, cache.layerCount != config.layerCount
                 || cache.width != config.kvHeadCount * config.headDim {
                 throw InputError(file: nil, "sequence \(b): KV cache was made for another model")
-            }
-            if let window = config.slidingWindow, past + sequence.tokens.count > window {
-                throw InputError(file: nil, "sequence \(b) has \(past + sequence.tokens.count) tokens, more than the model's sliding attention window of \(window), which this engine does not apply")
             }
             if past + sequence.tokens.count > config.contextLength {
                 throw InputError(file: nil, "sequence \(b) has \(past + sequence.tokens.count) tokens, more than the model's context of \(config.contextLength)")

@@ -48,9 +48,12 @@ public struct ModelConfig: Equatable, Sendable, Codable {
     public var attentionOutputBias: Bool
     /// The unembedding reuses the token embedding matrix.
     public var tiedEmbeddings: Bool
-    /// Mistral's sliding attention window: a query sees only the last `slidingWindow` keys. The
-    /// engine does not apply it; it refuses sequences longer than it (where it would matter).
+    /// Sliding attention window: on the layers that use it, a query at position t sees only the
+    /// keys at positions (t - slidingWindow, t]. nil: full causal attention everywhere.
     public var slidingWindow: Int?
+    /// Which layers use the sliding window ([layerCount] flags); nil: every layer (Mistral).
+    /// Gemma 3 mixes local (windowed) and global layers.
+    public var slidingWindowLayers: [Bool]?
 
     public init(architecture: Architecture, vocabularySize: Int, hiddenSize: Int, layerCount: Int,
                 headCount: Int, kvHeadCount: Int, headDim: Int, intermediateSize: Int,
@@ -83,6 +86,12 @@ public struct ModelConfig: Equatable, Sendable, Codable {
 
     public func kvHead(forQueryHead head: Int) -> Int { head / groupSize }
 
+    /// The sliding window of layer l, nil where the layer attends to every earlier key.
+    public func attentionWindow(layer l: Int) -> Int? {
+        guard let slidingWindow else { return nil }
+        return slidingWindowLayers.map { $0[l] ? slidingWindow : nil } ?? slidingWindow
+    }
+
     /// Throws when the sizes cannot describe a working model (e.g. heads not divisible into
     /// KV groups); `source` names the file the config came from.
     public func validate(source: String) throws {
@@ -99,5 +108,9 @@ public struct ModelConfig: Equatable, Sendable, Codable {
         try check(ropeTheta > 0 && ropeTheta.isFinite, "RoPE theta \(ropeTheta) must be positive")
         try check(contextLength > 0, "context length \(contextLength) must be positive")
         if let slidingWindow { try check(slidingWindow > 0, "sliding window \(slidingWindow) must be positive") }
+        if let slidingWindowLayers {
+            try check(slidingWindowLayers.count == layerCount,
+                      "sliding-window layer flags name \(slidingWindowLayers.count) layers; the model has \(layerCount)")
+        }
     }
 }

@@ -18,6 +18,8 @@ struct InspectCommand: ParsableCommand {
         let name: String?
         let vocabularySize, hiddenSize, layerCount, headCount, kvHeadCount, headDim, intermediateSize, contextLength: Int
         let slidingWindow: Int?
+        /// Which layers use the window (nil: every layer).
+        let slidingWindowLayers: [Bool]?
         let rmsNormEpsilon, ropeTheta: Float
         let ropeScaling: ModelConfig.Llama3RopeScaling?
         let ropeFrequencyFactors: Bool
@@ -36,6 +38,7 @@ struct InspectCommand: ParsableCommand {
             vocabularySize: c.vocabularySize, hiddenSize: c.hiddenSize, layerCount: c.layerCount,
             headCount: c.headCount, kvHeadCount: c.kvHeadCount, headDim: c.headDim,
             intermediateSize: c.intermediateSize, contextLength: c.contextLength, slidingWindow: c.slidingWindow,
+            slidingWindowLayers: c.slidingWindowLayers,
             rmsNormEpsilon: c.rmsNormEpsilon, ropeTheta: c.ropeTheta, ropeScaling: c.ropeScaling,
             ropeFrequencyFactors: loaded.transformer.weights.ropeFrequencyFactors != nil,
             attentionQKVBias: c.attentionQKVBias, attentionOutputBias: c.attentionOutputBias,
@@ -46,11 +49,13 @@ struct InspectCommand: ParsableCommand {
         func token(_ id: Int32?) -> String { id.map { "\(t.tokenText($0).debugDescription) (\($0))" } ?? "none" }
         let rope = c.ropeScaling.map { "llama3 scaling x\($0.factor)" }
             ?? (report.ropeFrequencyFactors ? "per-frequency factors (rope_freqs)" : "no scaling")
+        let windowedLayers = c.slidingWindowLayers.map { "\($0.filter { $0 }.count) of \(c.layerCount) layers" }
+            ?? "every layer"
         let types = loaded.tensorTypes.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }
         print("""
             model:        \(loaded.path) (\(loaded.format.rawValue))\(loaded.name.map { "\nname:         \($0)" } ?? "")
             architecture: \(c.architecture.rawValue): \(c.layerCount) layers, d_model \(c.hiddenSize), d_ff \(c.intermediateSize), vocabulary \(c.vocabularySize)
-            attention:    \(c.headCount) heads of \(c.headDim), \(c.kvHeadCount) KV heads (\(c.groupSize) query heads each)\(c.slidingWindow.map { "; sliding window \($0) (longer sequences are refused)" } ?? "")
+            attention:    \(c.headCount) heads of \(c.headDim), \(c.kvHeadCount) KV heads (\(c.groupSize) query heads each)\(c.slidingWindow.map { "; sliding window \($0) on \(windowedLayers)" } ?? "")
             rope:         theta \(c.ropeTheta), \(rope); context \(c.contextLength) tokens; RMSNorm eps \(c.rmsNormEpsilon)
             biases:       q/k/v \(c.attentionQKVBias ? "yes" : "no"), output \(c.attentionOutputBias ? "yes" : "no"); tied embeddings \(c.tiedEmbeddings ? "yes" : "no")
             tensors:      \(loaded.tensorTypes.values.reduce(0, +)) (\(types.joined(separator: ", ")))

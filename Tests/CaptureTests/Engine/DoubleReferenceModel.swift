@@ -43,18 +43,21 @@ struct DoubleReferenceModel {
                 }
             }
             var z = [Double](repeating: 0, count: t * h * e)
+            let window = config.attentionWindow(layer: l)
             for head in 0..<h {
                 let g = config.kvHead(forQueryHead: head)
                 var pattern = [Double](repeating: 0, count: t * t)
                 for q in 0..<t {
-                    var scores = (0...q).map { s in
+                    // keys (q - window, q], or [0, q] without a window
+                    let visible = (window.map { max(0, q - $0 + 1) } ?? 0)...q
+                    var scores = visible.map { s in
                         (0..<e).reduce(0.0) { $0 + qkv[q * w + head * e + $1] * qkv[s * w + (h + g) * e + $1] }
                             / Double(e).squareRoot()
                     }
                     let maximum = scores.max()!
                     scores = scores.map { exp($0 - maximum) }
                     let sum = scores.reduce(0, +)
-                    for s in 0...q { pattern[q * t + s] = scores[s] / sum }
+                    for (s, score) in zip(visible, scores) { pattern[q * t + s] = score / sum }
                 }
                 var all = [Double](repeating: 0, count: h * t * t)
                 all.replaceSubrange((head * t * t)..<((head + 1) * t * t), with: pattern)

@@ -186,18 +186,6 @@ final class EngineInvariantTests: XCTestCase {
         XCTAssertLessThan(result.maxAbsoluteDifference, 1e-4, "\(result)")
     }
 
-    func testSequencesLongerThanASlidingWindowAreRefused() throws {
-        let model = try SyntheticModel.make()
-        var config = model.config
-        config.slidingWindow = 8
-        let windowed = try Transformer(config: config, weights: model.weights, source: "synthetic")
-        XCTAssertEqual(try windowed.forward(tokens: SyntheticModel.tokens(8, seed: 15)).logits,
-                       try model.forward(tokens: SyntheticModel.tokens(8, seed: 15)).logits)
-        XCTAssertThrowsError(try windowed.forward(tokens: SyntheticModel.tokens(9, seed: 15))) { error in
-            XCTAssertTrue("\(error)".contains("sliding attention window of 8"), "\(error)")
-        }
-    }
-
     func testOutOfVocabularyTokensAreAnInputError() throws {
         let model = try SyntheticModel.make()
         XCTAssertThrowsError(try model.forward(tokens: [1, 99])) { error in

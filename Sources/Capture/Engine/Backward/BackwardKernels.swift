@@ -1,4 +1,4 @@
-import Foundation
+import CKernels
 import Shared
 
 // The reverse of Kernels' element-wise and row-wise operations. Legend: N rows, D or F
@@ -28,12 +28,14 @@ enum BackwardKernels {
     static func swiGLU(_ gateUp: UnsafePointer<Float>, dAct: UnsafePointer<Float>, rows: Int, width: Int,
                        into dGateUp: UnsafeMutablePointer<Float>) {
         forEachRowRange(rows) { range in
+            let sigmoids = UnsafeMutablePointer<Float>.allocate(capacity: width)   // [F]
+            defer { sigmoids.deallocate() }
             for r in range {
                 let g = gateUp + r * 2 * width, u = g + width, da = dAct + r * width
                 let dg = dGateUp + r * 2 * width, du = dg + width
+                icl_sigmoid(g, sigmoids, width)
                 for i in 0..<width {
-                    let x = g[i]
-                    let sigmoid = 1 / (1 + expf(-x))
+                    let x = g[i], sigmoid = sigmoids[i]
                     du[i] = da[i] * (x * sigmoid)
                     dg[i] = da[i] * u[i] * sigmoid * (1 + x * (1 - sigmoid))
                 }
@@ -41,15 +43,17 @@ enum BackwardKernels {
         }
     }
 
-    /// Reverse of Kernels.softmaxRow on the first `valid` entries of a row:
+    /// Reverse of the attention softmax (icl_softmax_row) on the entries `visible` of a row:
     ///     dscore_j = p_j * (dp_j - sum_k p_k dp_k),
-    /// written over dp (in place); masked entries (from `valid` on) get 0.
+    /// written over dp (in place); the masked entries (outside `visible`) get 0.
     /// p, dp: [width]
-    static func softmaxRow(_ p: UnsafePointer<Float>, dp: UnsafeMutablePointer<Float>, valid: Int, width: Int) {
+    static func softmaxRow(_ p: UnsafePointer<Float>, dp: UnsafeMutablePointer<Float>, visible: Range<Int>,
+                           width: Int) {
         var dot: Float = 0
-        for j in 0..<valid { dot += p[j] * dp[j] }
-        for j in 0..<valid { dp[j] = p[j] * (dp[j] - dot) }
-        for j in valid..<width { dp[j] = 0 }
+        for j in visible { dot += p[j] * dp[j] }
+        for j in visible { dp[j] = p[j] * (dp[j] - dot) }
+        dp.update(repeating: 0, count: visible.lowerBound)
+        (dp + visible.upperBound).update(repeating: 0, count: width - visible.upperBound)
     }
 
     /// Rows split as Kernels splits them: at most 4 chunks per thread, one chunk when small.

@@ -85,8 +85,8 @@ final class BlockBackward {
         if request.points.contains(.z(l)) { hand(.z(l), [n, h, e], dz.pointer, receive) }
         let patternBuffers = request.points.contains(.attnPattern(l))
             ? layout.sequences.map { FloatBuffer(count: h * $0.tokenCount * $0.tokenCount) } : nil
-        attention.run(qkv: qkv.pointer, dz: dz.pointer, layout: layout, dqkv: dqkv.pointer,
-                      patternGradients: patternBuffers?.map(\.pointer))
+        attention.run(qkv: qkv.pointer, dz: dz.pointer, layout: layout, window: config.attentionWindow(layer: l),
+                      dqkv: dqkv.pointer, patternGradients: patternBuffers?.map(\.pointer))
         for (b, span) in layout.sequences.enumerated() {
             guard let patternBuffers else { break }
             hand(.attnPattern(l), [h, span.tokenCount, span.tokenCount], patternBuffers[b].pointer, receive, sequence: b)

@@ -1,0 +1,30 @@
+// Vectorised element-wise kernels of the forward and reverse passes: exp, the attention
+// softmax and SiLU. The source is written once with clang vector types and compiled twice, for
+// AVX2 + FMA and for the baseline x86-64 (or any other) target; the first call picks the
+// variant the CPU supports. Accuracy: see docs/methods.md (fast exp).
+#ifndef ICL_CKERNELS_H
+#define ICL_CKERNELS_H
+
+#include <stddef.h>
+
+/// y[i] = exp(x[i]) for i < count (x and y may be the same array). Within 2 ulp of the correctly
+/// rounded value on [-87.33, 88.72]; below -87.33 (where exp is subnormal) the result is 0, above
+/// 88.72 it is +inf; NaN gives NaN.
+void icl_exp(const float *x, float *y, size_t count);
+
+/// In-place softmax of row[start..<end]; the entries outside it (masked keys: beyond the causal
+/// limit or before a sliding window) are set to 0, as a mask of -inf would leave them.
+/// Requires start < end <= width.
+void icl_softmax_row(float *row, size_t start, size_t end, size_t width);
+
+/// act[i] = silu(gate[i]) * up[i] = gate[i] / (1 + exp(-gate[i])) * up[i], i < count.
+void icl_silu_mul(const float *gate, const float *up, float *act, size_t count);
+
+/// sigmoid[i] = 1 / (1 + exp(-x[i])), the same exp as icl_silu_mul (for its reverse).
+void icl_sigmoid(const float *x, float *sigmoid, size_t count);
+
+/// icl_exp compiled for the baseline target, whichever variant icl_exp picks: lets the tests
+/// check both on an AVX2 machine.
+void icl_exp_baseline(const float *x, float *y, size_t count);
+
+#endif

@@ -1,0 +1,83 @@
+import CKernels
+import Foundation
+import XCTest
+
+/// CKernels' vectorised exp, softmax and SiLU against Double math, for both compiled variants
+/// of exp (the AVX2 + FMA one, when the CPU has it, and the baseline one).
+final class VectorKernelTests: XCTestCase {
+    /// Distance in units in the last place between two finite positive floats.
+    private func ulps(_ a: Float, _ b: Float) -> Int {
+        abs(Int(Int32(bitPattern: a.bitPattern)) - Int(Int32(bitPattern: b.bitPattern)))
+    }
+
+    func testExpIsWithinTwoUlpOfTheCorrectlyRoundedValueOverItsWholeNormalRange() {
+        // Every 97th float of [-87.33, 88.72] (about 2 million values), both ends included.
+        let lowest: Float = -87.3365, highest: Float = 88.7228
+        var inputs: [Float] = []
+        var x = lowest
+        while x < highest {
+            inputs.append(x)
+            x = Float(bitPattern: x < 0 ? x.bitPattern - 97 : x.bitPattern + 97)
+            if x < 0 && x > -1e-30 { x = 0 }
+        }
+        inputs += [highest, 0, -0.0, .leastNonzeroMagnitude, 1, -1]
+        for (name, variant) in [("dispatched", icl_exp), ("baseline", icl_exp_baseline)] as [(String, (UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int) -> Void)] {
+            var outputs = [Float](repeating: 0, count: inputs.count)
+            variant(inputs, &outputs, inputs.count)
+            var worst = 0, worstInput: Float = 0
+            for (input, output) in zip(inputs, outputs) {
+                let distance = ulps(output, Float(Foundation.exp(Double(input))))
+                if distance > worst { (worst, worstInput) = (distance, input) }
+            }
+            XCTAssertLessThanOrEqual(worst, 2, "\(name): \(worst) ulp at \(worstInput)")
+        }
+    }
+
+    func testExpEdgesAndTails() {
+        let inputs: [Float] = [-.infinity, -100, -87.34, .infinity, 88.73, .nan, 3, 2, 1, 0.5, 0.25, 0.125, 0.0625]
+        for variant in [icl_exp, icl_exp_baseline] as [(UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int) -> Void] {
+            // Every tail length of a vector of 8 gives the same values as the full call.
+            for count in 1...inputs.count {
+                var outputs = [Float](repeating: -1, count: count)
+                variant(inputs, &outputs, count)
+                XCTAssertEqual(Array(outputs[0..<min(count, 3)]), Array([0, 0, 0][0..<min(count, 3)]),
+                               "below ln(FLT_MIN) exp flushes to 0")
+                if count > 3 { XCTAssertEqual(outputs[3], .infinity) }
+                if count > 4 { XCTAssertEqual(outputs[4], .infinity, "above ln(FLT_MAX) exp overflows") }
+                if count > 5 { XCTAssertTrue(outputs[5].isNaN) }
+                for i in 6..<max(6, count) {
+                    XCTAssertLessThanOrEqual(ulps(outputs[i], Float(Foundation.exp(Double(inputs[i])))), 2)
+                }
+            }
+        }
+    }
+
+    func testSoftmaxRowNormalisesTheVisibleEntriesAndZeroesTheRest() {
+        for (start, end, width) in [(0, 1, 1), (0, 13, 13), (2, 11, 13), (5, 22, 40), (0, 8, 8), (7, 8, 9)] {
+            let scores = (0..<width).map { Float(sin(Double($0) * 1.7) * 9) }
+            var row = scores
+            icl_softmax_row(&row, start, end, width)
+            let visible = scores[start..<end].map(Double.init)
+            let maximum = visible.max()!
+            let sum = visible.reduce(0) { $0 + Foundation.exp($1 - maximum) }
+            for j in 0..<width {
+                let expected = (start..<end).contains(j) ? Foundation.exp(Double(scores[j]) - maximum) / sum : 0
+                XCTAssertEqual(Double(row[j]), expected, accuracy: 1e-6 * max(expected, 1e-30) + 1e-9,
+                               "[\(start), \(end)) of \(width), entry \(j)")
+            }
+        }
+    }
+
+    func testSiLUAndSigmoidFollowTheirDefinitions() {
+        let gate = (0..<37).map { Float($0 - 18) * 0.9 }, up = (0..<37).map { Float(1 + $0 % 5) * 0.3 }
+        var act = [Float](repeating: 0, count: 37), sigmoid = [Float](repeating: 0, count: 37)
+        icl_silu_mul(gate, up, &act, 37)
+        icl_sigmoid(gate, &sigmoid, 37)
+        for i in 0..<37 {
+            let s = 1 / (1 + Foundation.exp(-Double(gate[i])))
+            XCTAssertEqual(Double(sigmoid[i]), s, accuracy: 1e-6 * s)
+            let expected = Double(gate[i]) * s * Double(up[i])
+            XCTAssertEqual(Double(act[i]), expected, accuracy: 1e-6 * abs(expected) + 1e-12)
+        }
+    }
+}
