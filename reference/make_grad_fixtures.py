@@ -6,7 +6,7 @@ Run from the repository root (after make_model_fixtures.py, whose tiny models it
 
     .venv-reference/bin/python reference/make_grad_fixtures.py
 
-For each model (the three tiny fixture models and SmolLM2 from models/SmolLM2-135M-Instruct.Q4_1.gguf) and
+For each model (the tiny fixture models, GPT-2's included, and SmolLM2 from models/SmolLM2-135M-Instruct.Q4_1.gguf) and
 each prompt, for each metric at the last prompt token (docs/methods.md §19.1):
 
   gold-logprob   log_softmax(logits)[gold]                 (full vocabulary)
@@ -23,11 +23,13 @@ it writes dM/d of
 as Tests/Fixtures/reference/<model>.grads.safetensors (keys `p<i>.<metric>.<what>`) and <model>.grads.json
 (prompts, ids, gold and label ids, metric values, versions, keys). The metric itself is evaluated in float64 on
 the model's float32 logits, as the engine does. Weights are frozen;
-gradients flow from the embedding output on. Every file is deterministic (sorted safetensors headers).
+gradients flow from the token embedding's output on (for GPT-2, the position rows are added after it).
+`--only NAME[,NAME...]` regenerates only those models (e.g. `--only tiny-gpt2`). Every file is deterministic (sorted safetensors headers).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -87,11 +89,12 @@ def gradients(model, ids: list[int], metric: str, gold: int, wrong: list[int]):
             caps[key] = t
         return f
 
-    handles.append(model.model.embed_tokens.register_forward_hook(embed_hook))
-    for l, layer in enumerate(model.model.layers):
+    parts = base.Parts(model)
+    handles.append(parts.embed.register_forward_hook(embed_hook))
+    for l, layer in enumerate(parts.layers):
         handles.append(layer.register_forward_pre_hook(pre(f"resid_pre.{l}"), with_kwargs=True))
-        handles.append(layer.self_attn.o_proj.register_forward_pre_hook(pre(f"z.{l}"), with_kwargs=True))
-    handles.append(model.model.norm.register_forward_pre_hook(pre("resid_final"), with_kwargs=True))
+        handles.append(parts.o_proj(layer).register_forward_pre_hook(pre(f"z.{l}"), with_kwargs=True))
+    handles.append(parts.final_norm.register_forward_pre_hook(pre("resid_final"), with_kwargs=True))
     try:
         out = model(input_ids=torch.tensor([ids]), output_attentions=True, use_cache=False)
         for a in out.attentions:
@@ -166,10 +169,16 @@ def make(name: str, model, tok, *, prompt_count: int, attn_layers: list[int], sh
 
 
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--only", help="comma-separated model names to regenerate (default: all)")
+    only = parser.parse_args().only
+    wanted = set(only.split(",")) if only else None
     base.check_versions()
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
     for spec in base.tiny_specs():
+        if wanted is not None and spec["name"] not in wanted:
+            continue
         folder = base.MODELS_OUT / spec["name"]
         model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32, attn_implementation="eager").eval()
         tok = AutoTokenizer.from_pretrained(folder)
@@ -177,6 +186,8 @@ def main():
         make(spec["name"], model, tok, prompt_count=len(PROMPTS), attn_layers=list(range(L)), short_metric=None,
              own_labels=True, extra_meta={"source": f"Tests/Fixtures/models/{spec['name']}"})
 
+    if wanted is not None and base.SMOL not in wanted:
+        return
     gguf_path = base.GGUF_DIR / base.GGUF_NAME
     if not gguf_path.exists():
         sys.exit(f"{gguf_path} missing: run scripts/setup-model")

@@ -65,7 +65,7 @@ final class HuggingFaceConfigTests: XCTestCase {
         let llama = try ModelConfig(huggingFaceConfigAt: fixture("minimal_llama"))
         XCTAssertEqual(llama.kvHeadCount, llama.headCount)
         XCTAssertEqual(llama.contextLength, 2048)
-        XCTAssertEqual(llama.rmsNormEpsilon, 1e-6)
+        XCTAssertEqual(llama.normEpsilon, 1e-6)
         XCTAssertEqual(llama.ropeTheta, 10000)
         XCTAssertNil(llama.ropeScaling)
         XCTAssertFalse(llama.tiedEmbeddings)

@@ -165,7 +165,7 @@ public final class DumpWriter {
         }
         try group.setAttribute("vocabulary_size", m.vocabularySize)
         try group.setAttribute("kv_head_count", m.kvHeadCount)
-        try group.setAttribute("rms_norm_epsilon", Double(m.rmsNormEpsilon))
+        try group.setAttribute("rms_norm_epsilon", Double(m.normEpsilon))
         try group.setAttribute("tied_embeddings", m.tiedEmbeddings ? 1 : 0)
 
         let d = m.hiddenSize, width = m.attentionWidth

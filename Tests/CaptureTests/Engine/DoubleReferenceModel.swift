@@ -105,7 +105,7 @@ struct DoubleReferenceModel {
         var out = x
         for r in 0..<(x.count / d) {
             let row = x[(r * d)..<((r + 1) * d)]
-            let s = 1 / (row.reduce(0) { $0 + $1 * $1 } / Double(d) + Double(config.rmsNormEpsilon)).squareRoot()
+            let s = 1 / (row.reduce(0) { $0 + $1 * $1 } / Double(d) + Double(config.normEpsilon)).squareRoot()
             for i in 0..<d { out[r * d + i] = Double(gamma[i]) * x[r * d + i] * s }
         }
         return out

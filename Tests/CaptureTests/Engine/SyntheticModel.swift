@@ -6,7 +6,7 @@ import Shared
 enum SyntheticModel {
     static let config = ModelConfig(
         architecture: .llama, vocabularySize: 53, hiddenSize: 16, layerCount: 3, headCount: 4,
-        kvHeadCount: 2, headDim: 6, intermediateSize: 24, rmsNormEpsilon: 1e-5, ropeTheta: 10000,
+        kvHeadCount: 2, headDim: 6, intermediateSize: 24, normEpsilon: 1e-5, ropeTheta: 10000,
         ropeScaling: .init(factor: 4, lowFrequencyFactor: 1, highFrequencyFactor: 4, originalMaxPositionEmbeddings: 16),
         contextLength: 256, attentionQKVBias: true, attentionOutputBias: true, tiedEmbeddings: false)
 

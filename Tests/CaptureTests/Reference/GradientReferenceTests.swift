@@ -22,6 +22,10 @@ final class GradientReferenceTests: XCTestCase {
         try compare(model: Fixtures.url("models/tiny-llama2").path, fixture: "tiny-llama2")
     }
 
+    func testTinyGPT2WithLayerNormAndGELU() throws {
+        try compare(model: Fixtures.url("models/tiny-gpt2").path, fixture: "tiny-gpt2")
+    }
+
     func testSmolLM2FromGGUF() throws {
         guard let path = Fixtures.defaultModel?.path else {
             throw XCTSkip("default model not downloaded (scripts/setup-model)")

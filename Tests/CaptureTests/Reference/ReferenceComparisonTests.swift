@@ -23,6 +23,10 @@ final class ReferenceComparisonTests: XCTestCase {
         try compare(model: Fixtures.url("models/tiny-llama2").path, fixture: "tiny-llama2")
     }
 
+    func testTinyGPT2WithLayerNormLearnedPositionsAndConv1DWeights() throws {
+        try compare(model: Fixtures.url("models/tiny-gpt2").path, fixture: "tiny-gpt2")
+    }
+
     func testSmolLM2FromGGUF() throws {
         guard let path = Fixtures.defaultModel?.path else {
             throw XCTSkip("default model not downloaded (scripts/setup-model)")
