@@ -78,7 +78,7 @@ public struct DumpWeights: Sendable {
     }
 
     /// The direction a residual-stream component c meets on its way to the logit of a token with
-    /// unembedding row w, before the frozen scale s (docs/methods.md §20): gamma ⊙ w for RMSNorm;
+    /// unembedding row w, before the frozen scale s (docs/methods.md §23): gamma ⊙ w for RMSNorm;
     /// for LayerNorm the centring is linear, s (gamma ⊙ (c - mean(c))) · w = s c · (u - mean(u))
     /// with u = gamma ⊙ w, so the direction is u centred. [D]
     public func folded(_ row: ArraySlice<Float>) -> [Float] {

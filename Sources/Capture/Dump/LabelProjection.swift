@@ -7,7 +7,7 @@ import Shared
 /// resid_label_logits): a component c's contribution to label y through the frozen final-norm
 /// scale s is s * (gamma ⊙ c) · W_U[y] for RMSNorm and s * (gamma ⊙ (c - mean(c))) · W_U[y]
 /// for LayerNorm, which is s * c · u_y with u_y = gamma ⊙ W_U[y] centred (the centring is
-/// linear; docs/methods.md §20). A residual stream's projection adds LayerNorm's beta · W_U[y],
+/// linear; docs/methods.md §23). A residual stream's projection adds LayerNorm's beta · W_U[y],
 /// so that resid_final's is the label logit itself. The label side is fixed per set, so it is folded into
 /// the weights once: per batch each head then costs one [R·C, E] x [E, Y] product, and the
 /// residual streams one [R·C·(L+1), D] x [D, Y] product.

@@ -3,7 +3,7 @@ import Shared
 // Legend: N rows, D = d_model.
 
 /// The model's norm (RMSNorm or LayerNorm) with everything the hooks and the reverse pass read:
-/// the per-row scale s and, for LayerNorm, the row mean m (docs/methods.md §20).
+/// the per-row scale s and, for LayerNorm, the row mean m (docs/methods.md §23).
 struct Norm {
     let kind: ModelConfig.Normalization
     let epsilon: Float

@@ -22,7 +22,7 @@ public struct ModelConfig: Equatable, Sendable, Codable {
         public var mlp: MLPKind { self == .gpt2 ? .gelu : .swiGLU }
     }
 
-    /// The kind of every norm of the model (docs/methods.md §20).
+    /// The kind of every norm of the model (docs/methods.md §23).
     public enum Normalization: String, Codable, Sendable {
         /// gamma * x / sqrt(mean(x^2) + eps)
         case rms
