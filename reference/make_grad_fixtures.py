@@ -6,7 +6,7 @@ Run from the repository root (after make_model_fixtures.py, whose tiny models it
 
     .venv-reference/bin/python reference/make_grad_fixtures.py [--only NAME ...]
 
-For each model (the three tiny fixture models and SmolLM2 from models/SmolLM2-135M-Instruct.Q4_1.gguf) and
+For each model (the tiny fixture models, GPT-2's included, and SmolLM2 from models/SmolLM2-135M-Instruct.Q4_1.gguf) and
 each prompt, for each metric at the last prompt token (docs/methods.md §19.1):
 
   gold-logprob   log_softmax(logits)[gold]                 (full vocabulary)
@@ -23,7 +23,8 @@ it writes dM/d of
 as Tests/Fixtures/reference/<model>.grads.safetensors (keys `p<i>.<metric>.<what>`) and <model>.grads.json
 (prompts, ids, gold and label ids, metric values, versions, keys). The metric itself is evaluated in float64 on
 the model's float32 logits, as the engine does. Weights are frozen;
-gradients flow from the embedding output on. Every file is deterministic (sorted safetensors headers).
+gradients flow from the token embedding's output on (for GPT-2, the position rows are added after it).
+`--only NAME[,NAME...]` regenerates only those models (e.g. `--only tiny-gpt2`). Every file is deterministic (sorted safetensors headers).
 """
 
 from __future__ import annotations
@@ -87,11 +88,12 @@ def gradients(model, ids: list[int], metric: str, gold: int, wrong: list[int]):
             caps[key] = t
         return f
 
-    handles.append(model.model.embed_tokens.register_forward_hook(embed_hook))
-    for l, layer in enumerate(model.model.layers):
+    parts = base.Parts(model)
+    handles.append(parts.embed.register_forward_hook(embed_hook))
+    for l, layer in enumerate(parts.layers):
         handles.append(layer.register_forward_pre_hook(pre(f"resid_pre.{l}"), with_kwargs=True))
-        handles.append(layer.self_attn.o_proj.register_forward_pre_hook(pre(f"z.{l}"), with_kwargs=True))
-    handles.append(model.model.norm.register_forward_pre_hook(pre("resid_final"), with_kwargs=True))
+        handles.append(parts.o_proj(layer).register_forward_pre_hook(pre(f"z.{l}"), with_kwargs=True))
+    handles.append(parts.final_norm.register_forward_pre_hook(pre("resid_final"), with_kwargs=True))
     try:
         out = model(input_ids=torch.tensor([ids]), output_attentions=True, use_cache=False)
         for a in out.attentions:

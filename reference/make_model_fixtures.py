@@ -17,6 +17,9 @@ What it writes (see reference/README.md for every key):
                                        with byte fallback, saved in several safetensors shards
   Tests/Fixtures/models/tiny-mistral/  MistralForCausalLM, GQA 4q/2kv, untied, sliding window 4 (shorter than
                                        every prompt), the tiny-llama2 tokenizer
+  Tests/Fixtures/models/tiny-gpt2/     GPT2LMHeadModel: learned positions, LayerNorm with bias, fused Conv1D
+                                       c_attn, gelu_new MLP, biases everywhere, tied; GPT-2's byte-level BPE
+                                       (no BOS added)
       each: config.json, generation_config.json, model.safetensors (or shards + index), tokenizer.json,
       tokenizer_config.json. Weights are seeded random (std well above HF's 0.02 so attention is peaked).
   Tests/Fixtures/reference/<model>.safetensors   hook captures, logits, greedy ids (one file per model)
@@ -29,6 +32,8 @@ The default real model is models/SmolLM2-135M-Instruct.Q4_1.gguf (placed by scri
 git); its sha256 is verified. Everything is deterministic: tokenizers are trained on an in-script corpus,
 weights come from a seeded torch.Generator, and all forward passes are fp32 eager attention on CPU.
 
+`--only NAME[,NAME...]` regenerates only those models (e.g. `--only tiny-gpt2`), leaving the other files as they are.
+
 Sanity checks (asserts): per-head z·W_O decomposition equals attn_out; the residual stream is the sum of
 embeddings, attention and MLP outputs; attention rows sum to 1 and are causal; unembed(final_norm(resid_final))
 reproduces the logits; greedy ids equal the argmax of a cache-free recomputation; every GGUF tensor,
@@ -39,6 +44,7 @@ transformers' weight exactly; each tiny model folder loads back with AutoModelFo
 from __future__ import annotations
 
 import hashlib
+import argparse
 import json
 import os
 import platform
@@ -68,6 +74,8 @@ from transformers import (
     AutoModelForCausalLM,
     AutoTokenizer,
     GenerationConfig,
+    GPT2Config,
+    GPT2LMHeadModel,
     LlamaConfig,
     LlamaForCausalLM,
     MistralConfig,
@@ -171,6 +179,12 @@ def tiny_specs():
                         tie_word_embeddings=False),
             vocab_pad=0, seed=SEED + 4, save=dict(),
         ),
+        dict(
+            name="tiny-gpt2", tok="gpt2", cls=(GPT2Config, GPT2LMHeadModel),
+            config=dict(n_embd=64, n_layer=2, n_head=4, n_inner=None, n_positions=96, layer_norm_epsilon=1e-5,
+                        activation_function="gelu_new", tie_word_embeddings=True),
+            vocab_pad=0, seed=SEED + 4, save=dict(),
+        ),
     ]
 
 
@@ -180,12 +194,12 @@ INIT_STD = {"embed": 0.5, "matrix": 0.18, "bias": 0.2, "norm_noise": 0.1}
 @torch.no_grad()
 def init_weights(model: torch.nn.Module, seed: int):
     g = torch.Generator().manual_seed(seed)
-    for name, p in model.named_parameters():  # tied lm_head appears once (as embed_tokens)
-        if name.endswith("norm.weight"):
+    for name, p in model.named_parameters():  # tied lm_head appears once (as embed_tokens / wte)
+        if name.endswith("norm.weight") or ".ln_" in name and name.endswith(".weight"):
             p.copy_(1.0 + INIT_STD["norm_noise"] * torch.randn(p.shape, generator=g))
         elif name.endswith(".bias"):
             p.copy_(INIT_STD["bias"] * torch.randn(p.shape, generator=g))
-        elif "embed_tokens" in name:
+        elif "embed_tokens" in name or ".wte." in name or ".wpe." in name:
             p.copy_(INIT_STD["embed"] * torch.randn(p.shape, generator=g))
         else:
             p.copy_(INIT_STD["matrix"] * torch.randn(p.shape, generator=g))
@@ -208,7 +222,7 @@ def build_tiny(spec) -> Path:
     model = model_cls(config).float().eval()
     init_weights(model, spec["seed"])
     if config.tie_word_embeddings:
-        assert model.lm_head.weight.data_ptr() == model.model.embed_tokens.weight.data_ptr()
+        assert model.lm_head.weight.data_ptr() == Parts(model).embed.weight.data_ptr()
     model.generation_config = GenerationConfig(**ids)
     model.save_pretrained(out, **spec["save"])
     for f in out.glob("*.safetensors"):
@@ -241,6 +255,46 @@ def check_folder_loads(folder: Path):
 # Captures
 # ----------------------------------------------------------------------------------------------------------
 
+class Parts:
+    """Where each hook point sits: Llama-style models (model.model.layers, self_attn.o_proj, post_attention_layernorm,
+    model.norm) or GPT-2 (transformer.h, attn.c_proj, ln_2, transformer.ln_f; Conv1D weights are [in, out])."""
+
+    def __init__(self, model):
+        self.gpt2 = model.config.model_type == "gpt2"
+        if self.gpt2:
+            t = model.transformer
+            self.embed, self.layers, self.final_norm = t.wte, list(t.h), t.ln_f
+        else:
+            self.embed, self.layers, self.final_norm = model.model.embed_tokens, list(model.model.layers), model.model.norm
+
+    def attn(self, layer):
+        return layer.attn if self.gpt2 else layer.self_attn
+
+    def o_proj(self, layer):
+        return self.attn(layer).c_proj if self.gpt2 else layer.self_attn.o_proj
+
+    def W_O(self, layer) -> torch.Tensor:
+        """[d, H*hd], as nn.Linear holds it."""
+        w = self.o_proj(layer).weight
+        return w.T if self.gpt2 else w
+
+    def mlp_norm(self, layer):
+        return layer.ln_2 if self.gpt2 else layer.post_attention_layernorm
+
+    def resid_pre0(self, model, ids) -> torch.Tensor:
+        rows = self.embed.weight[torch.tensor(ids)]
+        return rows + model.transformer.wpe.weight[torch.arange(len(ids))] if self.gpt2 else rows
+
+    def recompute_final_norm(self, model, x):
+        """(scale [T], normed [T, d]) of the final norm recomputed from x: RMSNorm, or LayerNorm with its centring."""
+        if self.gpt2:
+            centred = x - x.mean(-1, keepdim=True)
+            scale = torch.rsqrt(centred.pow(2).mean(-1) + model.config.layer_norm_epsilon)
+            return scale, self.final_norm.weight * (centred * scale[:, None]) + self.final_norm.bias
+        scale = torch.rsqrt(x.pow(2).mean(-1) + model.config.rms_norm_eps)
+        return scale, self.final_norm.weight * (x * scale[:, None])
+
+
 def _hidden_arg(args, kwargs):
     return args[0] if args else kwargs["hidden_states"]
 
@@ -262,17 +316,17 @@ def run_with_hooks(model, ids: list[int]):
             caps[key] = out[0].detach().clone()
         return f
 
-    for l, layer in enumerate(model.model.layers):
+    parts = Parts(model)
+    for l, layer in enumerate(parts.layers):
         handles.append(layer.register_forward_pre_hook(pre(f"resid_pre.{l}"), with_kwargs=True))
-        handles.append(layer.self_attn.o_proj.register_forward_pre_hook(pre(f"z.{l}"), with_kwargs=True))
-        handles.append(layer.self_attn.o_proj.register_forward_hook(post(f"attn_out.{l}")))
-        handles.append(layer.self_attn.register_forward_hook(post(f"_self_attn_out.{l}")))
-        handles.append(layer.post_attention_layernorm.register_forward_pre_hook(pre(f"resid_mid.{l}"),
-                                                                                with_kwargs=True))
+        handles.append(parts.o_proj(layer).register_forward_pre_hook(pre(f"z.{l}"), with_kwargs=True))
+        handles.append(parts.o_proj(layer).register_forward_hook(post(f"attn_out.{l}")))
+        handles.append(parts.attn(layer).register_forward_hook(post(f"_self_attn_out.{l}")))
+        handles.append(parts.mlp_norm(layer).register_forward_pre_hook(pre(f"resid_mid.{l}"), with_kwargs=True))
         handles.append(layer.mlp.register_forward_hook(post(f"mlp_out.{l}")))
         handles.append(layer.register_forward_hook(post(f"_layer_out.{l}")))
-    handles.append(model.model.norm.register_forward_pre_hook(pre("resid_final"), with_kwargs=True))
-    handles.append(model.model.norm.register_forward_hook(post("_normed")))
+    handles.append(parts.final_norm.register_forward_pre_hook(pre("resid_final"), with_kwargs=True))
+    handles.append(parts.final_norm.register_forward_hook(post("_normed")))
     try:
         out = model(input_ids=torch.tensor([ids]), output_attentions=True, use_cache=False)
     finally:
@@ -293,21 +347,22 @@ def sanity_checks(model, ids, logits, caps, attns) -> dict:
     L, H, hd = cfg.num_hidden_layers, cfg.num_attention_heads, head_dim(model)
     T = len(ids)
     errs = {}
-    emb = model.model.embed_tokens.weight[torch.tensor(ids)]
-    assert torch.equal(caps["resid_pre.0"], emb), "resid_pre.0 != embedding rows"
+    parts = Parts(model)
+    emb = parts.resid_pre0(model, ids)
+    assert torch.equal(caps["resid_pre.0"], emb), "resid_pre.0 != embedding rows (+ position rows)"
     total = emb.clone()
     worst_decomp = 0.0
-    for l, layer in enumerate(model.model.layers):
+    for l, layer in enumerate(parts.layers):
         z, attn_out = caps[f"z.{l}"], caps[f"attn_out.{l}"]
         assert z.shape == (T, H * hd), z.shape
         assert torch.equal(attn_out, caps[f"_self_attn_out.{l}"]), "self_attn output != o_proj output"
-        W_O = layer.self_attn.o_proj.weight  # [d, H*hd]
+        W_O = parts.W_O(layer)  # [d, H*hd]
         acc = torch.zeros_like(attn_out, dtype=torch.float64)
         for h in range(H):
             sl = slice(h * hd, (h + 1) * hd)
             acc += z[:, sl].double() @ W_O[:, sl].double().T
-        if layer.self_attn.o_proj.bias is not None:
-            acc += layer.self_attn.o_proj.bias.double()
+        if parts.o_proj(layer).bias is not None:
+            acc += parts.o_proj(layer).bias.double()
         worst_decomp = max(worst_decomp, rel_err(acc, attn_out.double()))
         assert torch.equal(caps[f"resid_mid.{l}"], caps[f"resid_pre.{l}"] + attn_out), f"resid_mid {l}"
         nxt = caps[f"resid_pre.{l + 1}"] if l + 1 < L else caps["resid_final"]
@@ -320,10 +375,13 @@ def sanity_checks(model, ids, logits, caps, attns) -> dict:
     assert errs["residual_sum_rel"] < 1e-5, errs
 
     x = caps["resid_final"]
-    scale = torch.rsqrt(x.pow(2).mean(-1) + cfg.rms_norm_eps)
+    scale, normed = parts.recompute_final_norm(model, x)
     caps["final_norm_scale"] = scale
-    normed = model.model.norm.weight * (x * scale[:, None])
-    assert torch.equal(normed, caps["_normed"]), "final norm recomputation"
+    if parts.gpt2:  # torch's LayerNorm kernel orders its sums differently
+        errs["final_norm_rel"] = rel_err(normed, caps["_normed"])
+        assert errs["final_norm_rel"] < 1e-6, errs
+    else:
+        assert torch.equal(normed, caps["_normed"]), "final norm recomputation"
     relogits = normed @ model.lm_head.weight.T
     errs["unembed_rel"] = rel_err(relogits, logits)
     assert errs["unembed_rel"] < 1e-5, errs
@@ -362,13 +420,42 @@ def greedy(model, ids: list[int]) -> dict:
 
 
 def head_dim(model) -> int:
+    if model.config.model_type == "gpt2":
+        return model.transformer.h[0].attn.head_dim
     hd = model.model.layers[0].self_attn.head_dim
     assert hd == (getattr(model.config, "head_dim", None) or model.config.hidden_size // model.config.num_attention_heads)
     return hd
 
 
+def gpt2_config_summary(model, source: str) -> dict:
+    c = model.config
+    return {
+        "source": source,
+        "architecture": type(model).__name__,
+        "model_type": c.model_type,
+        "vocab_size": c.vocab_size,
+        "hidden_size": c.n_embd,
+        "intermediate_size": c.n_inner or 4 * c.n_embd,
+        "num_hidden_layers": c.n_layer,
+        "num_attention_heads": c.n_head,
+        "num_key_value_heads": c.n_head,
+        "head_dim": head_dim(model),
+        "layer_norm_epsilon": c.layer_norm_epsilon,
+        "max_position_embeddings": c.n_positions,
+        "positions": "learned (wpe)",
+        "activation_function": c.activation_function,
+        "tie_word_embeddings": bool(c.tie_word_embeddings),
+        "biases": "c_attn, c_proj, c_fc, mlp c_proj, every LayerNorm",
+        "bos_token_id": c.bos_token_id,
+        "eos_token_id": c.eos_token_id,
+        "pad_token_id": c.pad_token_id,
+    }
+
+
 def config_summary(model, source: str) -> dict:
     c = model.config
+    if c.model_type == "gpt2":
+        return gpt2_config_summary(model, source)
     rope = dict(getattr(c, "rope_parameters", None) or {})
     attn = model.model.layers[0].self_attn
     return {
@@ -656,7 +743,6 @@ def smollm2():
 def selected_models() -> set[str] | None:
     """The models named with `--only NAME` (repeatable; the tiny models' names and SmolLM2-135M-Instruct.Q4_1),
     or None for all of them."""
-    import argparse
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", action="append", metavar="NAME",
@@ -682,8 +768,8 @@ def main():
         tok = check_folder_loads(folder)
         model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32, attn_implementation="eager").eval()
         L = model.config.num_hidden_layers
-        rp = model.config.rope_parameters
-        if rp["rope_type"] == "llama3":  # the scaling must matter at this head_dim / original context
+        rp = getattr(model.config, "rope_parameters", None) or {}
+        if rp.get("rope_type") == "llama3":  # the scaling must matter at this head_dim / original context
             hd = head_dim(model)
             plain = 1.0 / (rp["rope_theta"] ** (torch.arange(0, hd, 2, dtype=torch.float) / hd))
             scaled = model.model.rotary_emb.inv_freq

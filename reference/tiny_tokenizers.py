@@ -1,12 +1,15 @@
 """Tokenizers for the tiny fixture models, trained with the `tokenizers` library on CORPUS.
 
-Three styles, mirroring the real tokenizer.json files of the model families:
+Four styles, mirroring the real tokenizer.json files of the model families:
 
 - llama3: byte-level BPE, pre-tokenizer Sequence[Split(LLAMA3_REGEX, isolated), ByteLevel(use_regex=False)],
   post-processor Sequence[ByteLevel, TemplateProcessing("<|begin_of_text|> $A")] (BOS added),
   special tokens appended after the trained vocabulary (as in Llama 3, where they are ids 128000+).
 - qwen2: NFC normalizer, byte-level BPE with QWEN2_REGEX (single digits), post-processor ByteLevel only
   (no BOS), special tokens appended after the trained vocabulary.
+- gpt2: GPT-2's own pipeline: no normalizer, pre-tokenizer ByteLevel(add_prefix_space=False, use_regex=True) (its
+  built-in GPT-2 regex), post-processor ByteLevel only (no BOS added), one special token <|endoftext|> appended
+  after the trained vocabulary that is BOS, EOS and UNK at once (as id 50256 in GPT-2).
 - llama2: SentencePiece-style BPE: normalizer Sequence[Prepend("▁"), Replace(" ", "▁")], no pre-tokenizer,
   BPE(byte_fallback=True, fuse_unk=True) with <unk>=0, <s>=1, </s>=2, <0x00>..<0xFF>=3..258 in the model
   vocabulary (not added tokens), post-processor TemplateProcessing("<s> $A") (BOS added). "\n" is kept out
@@ -119,6 +122,20 @@ def build_qwen2(trained_vocab: int = 480):
     return tok, info
 
 
+def build_gpt2(trained_vocab: int = 490):
+    """Returns (tokenizer, info): GPT-2's byte-level BPE, <|endoftext|> as bos = eos = unk, no BOS added."""
+    tok = Tokenizer(models.BPE(unk_token=None, fuse_unk=False, byte_fallback=False))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, trim_offsets=True, use_regex=True)
+    tok.decoder = decoders.ByteLevel(add_prefix_space=True, trim_offsets=True, use_regex=True)
+    trainer = trainers.BpeTrainer(vocab_size=trained_vocab, min_frequency=1, show_progress=False,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), special_tokens=[])
+    tok.train_from_iterator([CORPUS], trainer=trainer)
+    tok.add_special_tokens(["<|endoftext|>"])
+    tok.post_processor = processors.ByteLevel(add_prefix_space=True, trim_offsets=False, use_regex=True)
+    info = dict(bos_token="<|endoftext|>", eos_token="<|endoftext|>", pad_token=None, unk_token="<|endoftext|>")
+    return tok, info
+
+
 def build_llama2(final_vocab: int = 512):
     """SentencePiece-style BPE with byte fallback, vocabulary exactly `final_vocab` entries."""
     specials = ["<unk>", "<s>", "</s>"]
@@ -159,4 +176,4 @@ def build_llama2(final_vocab: int = 512):
     return tok, info
 
 
-BUILDERS = {"llama3": build_llama3, "qwen2": build_qwen2, "llama2": build_llama2}
+BUILDERS = {"llama3": build_llama3, "qwen2": build_qwen2, "llama2": build_llama2, "gpt2": build_gpt2}

@@ -56,6 +56,19 @@ final class DumpBadInputTests: XCTestCase {
         return try file.openGroup("sets").members(.group).map(\.name).sorted()[0]
     }
 
+    /// /model's final_norm_kind (format 1.3) decides how direct effects are computed: an unknown
+    /// kind, or a LayerNorm without its bias, is refused instead of scored with the wrong formula.
+    func testAFinalNormKindThatDoesNotMatchTheStoredWeightsIsRefused() throws {
+        for (kind, problem) in [("batch", "final_norm_kind is \"batch\""), ("layer", "final_norm_bias is missing for a LayerNorm")] {
+            let dump = try copy("norm-\(kind).h5")
+            let file = try HDF5File.open(dump, mode: .readWrite)
+            try file.openGroup("model").setAttribute("final_norm_kind", kind)
+            try file.close()
+            let result = try analyze(["report", dump, "--out", path("report-\(kind)")])
+            XCTAssertTrue(result.standardError.contains(dump) && result.standardError.contains(problem), result.standardError)
+        }
+    }
+
     func testShardAttributesThatCannotBeParsedOrDoNotMatchTheRowsAreRefused() throws {
         let dump = try copy("d.h5")
         try setRootAttribute(dump, "shard", "0/-1")

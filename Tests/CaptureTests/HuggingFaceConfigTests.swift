@@ -65,7 +65,7 @@ final class HuggingFaceConfigTests: XCTestCase {
         let llama = try ModelConfig(huggingFaceConfigAt: fixture("minimal_llama"))
         XCTAssertEqual(llama.kvHeadCount, llama.headCount)
         XCTAssertEqual(llama.contextLength, 2048)
-        XCTAssertEqual(llama.rmsNormEpsilon, 1e-6)
+        XCTAssertEqual(llama.normEpsilon, 1e-6)
         XCTAssertEqual(llama.ropeTheta, 10000)
         XCTAssertNil(llama.ropeScaling)
         XCTAssertFalse(llama.tiedEmbeddings)
@@ -130,8 +130,38 @@ final class HuggingFaceConfigTests: XCTestCase {
 
     func testUnknownArchitecturesAreRejected() throws {
         try assertRejected(#"{"model_type": "gemma"}"#,
-                           mentions: ["unsupported architecture gemma (supported: llama, mistral, qwen2)"])
+                           mentions: ["unsupported architecture gemma (supported: llama, mistral, qwen2, gpt2)"])
         try assertRejected(#"{"vocab_size": 3}"#, mentions: ["model_type"])
+    }
+
+    /// GPT2Config's own names and defaults (transformers' configuration_gpt2.py): n_inner None
+    /// means 4 * n_embd, tied embeddings, gelu_new, layer_norm_epsilon 1e-5, 1024 positions.
+    func testGPT2ConfigTakesItsOwnNamesAndDefaults() throws {
+        let decoded = try HuggingFaceConfig(data: Data(#"{"model_type": "gpt2", "n_embd": 64, "n_layer": 2, "n_head": 4, "vocab_size": 100}"#.utf8),
+                                            source: "gpt2.json")
+        let c = decoded.modelConfig
+        XCTAssertEqual(c.architecture, .gpt2)
+        XCTAssertEqual(c.architecture.normalization, .layer)
+        XCTAssertEqual(c.architecture.positions, .learned)
+        XCTAssertEqual(c.architecture.mlp, .gelu)
+        XCTAssertEqual([c.hiddenSize, c.layerCount, c.headCount, c.kvHeadCount, c.headDim, c.intermediateSize, c.contextLength],
+                       [64, 2, 4, 4, 16, 256, 1024])
+        XCTAssertEqual(c.normEpsilon, 1e-5)
+        XCTAssertTrue(c.tiedEmbeddings && c.attentionQKVBias && c.attentionOutputBias)
+        let standardNames = try HuggingFaceConfig(data: Data(#"{"model_type": "gpt2", "hidden_size": 32, "num_hidden_layers": 3, "num_attention_heads": 2, "n_inner": 40, "n_positions": 64, "layer_norm_epsilon": 1e-6, "tie_word_embeddings": false}"#.utf8),
+                                                  source: "gpt2.json").modelConfig
+        XCTAssertEqual([standardNames.hiddenSize, standardNames.layerCount, standardNames.headCount, standardNames.intermediateSize,
+                        standardNames.contextLength, standardNames.vocabularySize], [32, 3, 2, 40, 64, 50257])
+        XCTAssertEqual(standardNames.normEpsilon, 1e-6)
+        XCTAssertFalse(standardNames.tiedEmbeddings)
+    }
+
+    func testGPT2OptionsThatChangeTheComputationAreRejected() throws {
+        try assertRejected(#"{"model_type": "gpt2", "activation_function": "relu"}"#, mentions: ["activation_function relu"])
+        try assertRejected(#"{"model_type": "gpt2", "scale_attn_by_inverse_layer_idx": true}"#, mentions: ["scale_attn_by_inverse_layer_idx"])
+        try assertRejected(#"{"model_type": "gpt2", "scale_attn_weights": false}"#, mentions: ["scale_attn_weights"])
+        try assertRejected(#"{"model_type": "gpt2", "n_embd": 30, "n_head": 4}"#, mentions: ["not a multiple of n_head"])
+        try assertRejected(#"{"model_type": "gpt2", "layer_norm_epsilon": 0}"#, mentions: ["epsilon"])
     }
 
     func testUnsupportedRopeScalingTypesAreRejected() throws {

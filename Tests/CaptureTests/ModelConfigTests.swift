@@ -6,7 +6,7 @@ final class ModelConfigTests: XCTestCase {
     private func config(heads: Int, kvHeads: Int) -> ModelConfig {
         ModelConfig(architecture: .llama, vocabularySize: 10, hiddenSize: 8, layerCount: 1,
                     headCount: heads, kvHeadCount: kvHeads, headDim: 4, intermediateSize: 16,
-                    rmsNormEpsilon: 1e-5, ropeTheta: 10000, ropeScaling: nil, contextLength: 32,
+                    normEpsilon: 1e-5, ropeTheta: 10000, ropeScaling: nil, contextLength: 32,
                     attentionQKVBias: false, attentionOutputBias: false, tiedEmbeddings: true)
     }
 

@@ -73,7 +73,7 @@ final class SyntheticDumpWriter {
             }
             scales[dimension.name] = try container.createDimension(dimension.name, size: size)
         }
-        for attribute in layout.attributes {
+        for attribute in layout.attributes where DumpFormat.minor(of: attribute.since) <= DumpFormat.minor(of: spec.formatVersion) {
             guard let value = attributes[attribute.name] else {
                 throw InputError(file: file.path, "synthetic dump: no value for attribute \(attribute.name) of \(groupPath)")
             }
@@ -137,7 +137,7 @@ final class SyntheticDumpWriter {
         let m = spec.model
         let attributes: [String: any HDF5AttributeConvertible] = [
             "vocabulary_size": m.vocabulary, "kv_head_count": m.kvHeads, "rms_norm_epsilon": m.rmsNormEpsilon,
-            "tied_embeddings": 1,
+            "tied_embeddings": 1, "final_norm_kind": "rms",
         ]
         let model = self.model, ids = table.ids
         var values: [String: (HDF5Dataset) throws -> Void] = [

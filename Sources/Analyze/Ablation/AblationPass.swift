@@ -83,7 +83,6 @@ enum AblationPass {
         // W_U in token order, for full-vocabulary logits: [V, D].
         let vocabularyRows = FloatBuffer(full ? (0..<w.vocabularySize).flatMap { Array(w.row(of: Int32($0))!) } : [])
         let folded = FloatBuffer(space.foldedRows)       // [Y, D]
-        let gamma = FloatBuffer(w.gamma)                 // [D]
 
         // Per head set: its stacked W_O blocks [S*E, D] and the sum over prompts of its heads'
         // outputs, sum_p sum_S a_h (for leave-one-out means): [D].
@@ -190,11 +189,11 @@ enum AblationPass {
                 var scales = [Float](repeating: 0, count: streamCount)
                 for r in 0..<streamCount {
                     let slot = done[r % m].slot, row = logits + r * y
-                    let scale = 1 / (VectorMath.sumOfSquares(streams + r * d, count: d) / Float(d) + w.epsilon).squareRoot()
+                    let scale = w.finalNormScale(streams + r * d)
                     scales[r] = scale
                     var largest = -Float.infinity, best = 0
                     for label in 0..<y {
-                        row[label] *= scale
+                        row[label] = row[label] * scale + space.normBiasLogits[label]
                         if row[label] > largest { largest = row[label]; best = label }
                     }
                     var expSum = 0.0
@@ -209,8 +208,7 @@ enum AblationPass {
                 for first in stride(from: 0, to: streamCount, by: vocabularyBatch) {
                     let batch = min(vocabularyBatch, streamCount - first)
                     for b in 0..<batch {
-                        let stream = streams + (first + b) * d, scale = scales[first + b]
-                        for j in 0..<d { normed[b * d + j] = scale * gamma[j] * stream[j] }
+                        w.applyFinalNorm(streams + (first + b) * d, scale: scales[first + b], into: normed + b * d)
                     }
                     BLAS.matmulTransposedB(normed, lda: d, vocabularyRows.pointer, ldb: d, vocabulary, ldc: v,
                                            m: batch, n: v, k: d)

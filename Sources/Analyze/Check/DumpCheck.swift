@@ -109,12 +109,13 @@ public enum DumpCheck {
                 worst = max(worst, abs(heads[head * labels + goldColumn] - scores.dlaGold[slot * n + head]))
             }
             let scale = rows.finalNormScale[slot]
-            for r in 0...l {
-                for (column, token) in rows.info.labelIDs.enumerated() {
-                    guard let row = w.row(of: token) else { continue }
+            for (column, token) in rows.info.labelIDs.enumerated() {
+                guard let row = w.row(of: token) else { continue }
+                let direction = w.folded(row), constant = w.normBiasLogit(row)
+                for r in 0...l {
                     var dot: Float = 0
-                    for j in 0..<d { dot += resid[r * d + j] * w.gamma[j] * row[row.startIndex + j] }
-                    worst = max(worst, abs(streams[r * labels + column] - scale * dot))
+                    for j in 0..<d { dot += resid[r * d + j] * direction[j] }
+                    worst = max(worst, abs(streams[r * labels + column] - (scale * dot + constant)))
                 }
             }
             for column in 0..<labels {

@@ -9,6 +9,10 @@ public struct DumpWeights: Sendable {
     public let layers: Int, heads: Int, dHead: Int, dModel: Int
     public let vocabularySize: Int
     public let epsilon: Float
+    /// The final norm (format 1.3's /model attribute final_norm_kind; earlier dumps are RMSNorm).
+    public let finalNormKind: FinalNormKind
+    /// beta of a final LayerNorm: [D]
+    public let beta: [Float]?
     public let wO: [Float]                 // [L, H, E, D]
     public let bO: [Float]?                // [L, D]
     public let gamma: [Float]              // [D] final norm weight
@@ -29,6 +33,15 @@ public struct DumpWeights: Sendable {
             throw InputError(file: file.path, "/model has no valid rms_norm_epsilon attribute")
         }
         epsilon = Float(eps)
+        let kind = (try? file.file.openGroup("model").attribute("final_norm_kind", as: String.self)) ?? "rms"
+        guard let normKind = FinalNormKind(rawValue: kind) else {
+            throw InputError(file: file.path, "/model final_norm_kind is \"\(kind)\", expected \"rms\" or \"layer\"")
+        }
+        finalNormKind = normKind
+        beta = file.has("model/final_norm_bias") ? try file.read("model/final_norm_bias") : nil
+        if (normKind == .layer) != (beta != nil) {
+            throw InputError(file: file.path, "/model/final_norm_bias is \(beta == nil ? "missing for a LayerNorm" : "present for an RMSNorm") final norm")
+        }
         wO = try file.read("model/W_O")
         bO = file.has("model/b_O") ? try file.read("model/b_O") : nil
         gamma = try file.read("model/final_norm_weight")
@@ -45,7 +58,7 @@ public struct DumpWeights: Sendable {
         }
         unembedRow = rows
         tokenText = file.has("model/token_text") ? try file.dataset("model/token_text").readStrings() : nil
-        for (name, values) in [("W_O", wO), ("final_norm_weight", gamma), ("unembed", unembed), ("b_O", bO ?? [])] {
+        for (name, values) in [("W_O", wO), ("final_norm_weight", gamma), ("unembed", unembed), ("b_O", bO ?? []), ("final_norm_bias", beta ?? [])] {
             if let bad = values.firstIndex(where: { !$0.isFinite }) {
                 throw InputError(file: file.path, "/model/\(name) holds a non-finite value at element \(bad)")
             }
@@ -64,8 +77,50 @@ public struct DumpWeights: Sendable {
         return unembed[row * dModel ..< (row + 1) * dModel]
     }
 
+    /// The direction a residual-stream component c meets on its way to the logit of a token with
+    /// unembedding row w, before the frozen scale s (docs/methods.md §23): gamma ⊙ w for RMSNorm;
+    /// for LayerNorm the centring is linear, s (gamma ⊙ (c - mean(c))) · w = s c · (u - mean(u))
+    /// with u = gamma ⊙ w, so the direction is u centred. [D]
+    public func folded(_ row: ArraySlice<Float>) -> [Float] {
+        var u = (0..<dModel).map { gamma[$0] * row[row.startIndex + $0] }
+        if finalNormKind == .layer {
+            let mean = u.reduce(0, +) / Float(dModel)
+            for j in 0..<dModel { u[j] -= mean }
+        }
+        return u
+    }
+
+    /// beta · w: the constant the final LayerNorm's bias adds to a token's logit (0 for RMSNorm).
+    public func normBiasLogit(_ row: ArraySlice<Float>) -> Float {
+        guard let beta else { return 0 }
+        var dot: Float = 0
+        for j in 0..<dModel { dot += beta[j] * row[row.startIndex + j] }
+        return dot
+    }
+
+    /// The final norm's scale of a residual stream x ([D]), recomputed: 1/sqrt(mean(x^2) + eps)
+    /// for RMSNorm, 1/sqrt(var(x) + eps) for LayerNorm.
+    public func finalNormScale(_ x: UnsafePointer<Float>) -> Float {
+        let mean = finalNormKind == .layer ? VectorMath.sum(x, count: dModel) / Float(dModel) : 0
+        var squares: Float = 0
+        for j in 0..<dModel { squares += (x[j] - mean) * (x[j] - mean) }
+        return 1 / (squares / Float(dModel) + epsilon).squareRoot()
+    }
+
+    /// The final norm of x ([D]) with scale s into out ([D]): s gamma ⊙ x, or s gamma ⊙ (x - mean(x)) + beta.
+    public func applyFinalNorm(_ x: UnsafePointer<Float>, scale s: Float, into out: UnsafeMutablePointer<Float>) {
+        let mean = finalNormKind == .layer ? VectorMath.sum(x, count: dModel) / Float(dModel) : 0
+        for j in 0..<dModel { out[j] = s * gamma[j] * (x[j] - mean) + (beta?[j] ?? 0) }
+    }
+
     public func text(of token: Int32) -> String {
         guard let tokenText, token >= 0, Int(token) < tokenText.count else { return "#\(token)" }
         return tokenText[Int(token)]
     }
+}
+
+/// The kind of a dump's final norm, as /model's final_norm_kind names it.
+public enum FinalNormKind: String, Sendable {
+    case rms
+    case layer
 }

@@ -165,7 +165,8 @@ public enum HeadScorePass {
                 let (embeddingGold, embeddingMargin) = goldAndMargin { residLogit(0, $0) }
                 embeddingOut[slot * 2] = embeddingGold
                 embeddingOut[slot * 2 + 1] = embeddingMargin
-                var total = (0..<y).map { residLogit(0, $0) }
+                // The final LayerNorm's beta · w_y is part of the logit and of no component.
+                var total = (0..<y).map { residLogit(0, $0) + space.normBiasLogits[$0] }
                 for layer in 0..<l {
                     let heads = (0..<y).map { label in (0..<h).reduce(Float(0)) { $0 + headLogits[(i * n + layer * h + $1) * y + label] } }
                     let bias = (0..<y).map { scale * biasLogits[layer * y + $0] }

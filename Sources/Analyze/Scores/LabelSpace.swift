@@ -28,7 +28,10 @@ public struct LabelSpace: Sendable {
     /// Index into `tokens` of each prompt's gold label: [P]
     public let goldIndex: [Int]
     public let unembedRows: [Float]            // [Y, D] raw w_y
-    public let foldedRows: [Float]             // [Y, D] gamma ⊙ w_y (what DLA projects on)
+    /// gamma ⊙ w_y, centred for a LayerNorm final norm (what DLA projects on, DumpWeights.folded)
+    public let foldedRows: [Float]             // [Y, D]
+    /// beta · w_y of a final LayerNorm, 0 for RMSNorm: the part of each logit no component writes
+    public let normBiasLogits: [Float]         // [Y]
     public let vectors: [Float]                // [Y, D] v_y of the option
     public let basis: [Float]                  // [k, D] orthonormal rows
     public let dimension: Int                  // k
@@ -57,7 +60,8 @@ public struct LabelSpace: Sendable {
             raw += row
         }
         unembedRows = raw
-        foldedRows = (0..<tokens.count).flatMap { y in (0..<d).map { raw[y * d + $0] * weights.gamma[$0] } }
+        foldedRows = (0..<tokens.count).flatMap { y in weights.folded(raw[(y * d)..<((y + 1) * d)]) }
+        normBiasLogits = (0..<tokens.count).map { y in weights.normBiasLogit(raw[(y * d)..<((y + 1) * d)]) }
         switch option {
         case .raw: vectors = raw
         case .folded: vectors = foldedRows

@@ -166,12 +166,14 @@ public final class DumpWriter {
         }
         try group.setAttribute("vocabulary_size", m.vocabularySize)
         try group.setAttribute("kv_head_count", m.kvHeadCount)
-        try group.setAttribute("rms_norm_epsilon", Double(m.rmsNormEpsilon))
+        try group.setAttribute("rms_norm_epsilon", Double(m.normEpsilon))
         try group.setAttribute("tied_embeddings", m.tiedEmbeddings ? 1 : 0)
+        try group.setAttribute("final_norm_kind", m.architecture.normalization.rawValue)
 
         let d = m.hiddenSize, width = m.attentionWidth
         for spec in DumpLayout.model.datasets {
             if spec.name == "b_O" && !m.attentionOutputBias { continue }
+            if spec.name == "final_norm_bias" && w.finalNormBias == nil { continue }
             let dataset = try makeDataset(in: group, spec, sizes: sizes, scales: scales, activation: .f32)
             switch spec.name {
             case "W_O":
@@ -187,6 +189,8 @@ public final class DumpWriter {
                 try dataset.write((0..<m.headCount).map { Int32(m.kvHead(forQueryHead: $0)) })
             case "final_norm_weight":
                 try dataset.write(w.finalNorm.array)
+            case "final_norm_bias":
+                try dataset.write(w.finalNormBias!.array)
             case "unembed_ids":
                 try dataset.write(unembedIDs)
             case "unembed":

@@ -5,14 +5,19 @@ import Shared
 
 /// The direct projections of a set's label logits (format 1.1's head_label_logits and
 /// resid_label_logits): a component c's contribution to label y through the frozen final-norm
-/// scale s is s * (gamma ⊙ c) · W_U[y]. The label side is fixed per set, so it is folded into
+/// scale s is s * (gamma ⊙ c) · W_U[y] for RMSNorm and s * (gamma ⊙ (c - mean(c))) · W_U[y]
+/// for LayerNorm, which is s * c · u_y with u_y = gamma ⊙ W_U[y] centred (the centring is
+/// linear; docs/methods.md §23). A residual stream's projection adds LayerNorm's beta · W_U[y],
+/// so that resid_final's is the label logit itself. The label side is fixed per set, so it is folded into
 /// the weights once: per batch each head then costs one [R·C, E] x [E, Y] product, and the
 /// residual streams one [R·C·(L+1), D] x [D, Y] product.
 struct LabelProjection {
     let labelCount: Int
     private let layerCount: Int, headCount: Int, headDim: Int, modelWidth: Int
-    /// gamma ⊙ W_U[label]: [Y, D]
+    /// gamma ⊙ W_U[label], centred for LayerNorm: [Y, D]
     private let labelDirections: [Float]
+    /// beta · W_U[label] (LayerNorm), 0 for RMSNorm: [Y]
+    private let normBiasLogits: [Float]
     /// Per layer, labelDirections · o_proj.weight: [L, Y, H·E]; columns h·E..<(h+1)·E of layer
     /// l hold (W_O[l, h] · diag(gamma) · W_label^T)^T.
     private let headDirections: [Float]
@@ -27,8 +32,16 @@ struct LabelProjection {
         var directions = [Float](repeating: 0, count: y * d)
         for (row, id) in labelIDs.enumerated() {
             for k in 0..<d { directions[row * d + k] = weights.finalNorm[k] * weights.unembedding[Int(id) * d + k] }
+            if config.architecture.normalization == .layer {
+                let mean = directions[(row * d)..<((row + 1) * d)].reduce(0, +) / Float(d)
+                for k in 0..<d { directions[row * d + k] -= mean }
+            }
         }
         labelDirections = directions
+        normBiasLogits = labelIDs.map { id in
+            guard let beta = weights.finalNormBias else { return 0 }
+            return (0..<d).reduce(Float(0)) { $0 + beta[$1] * weights.unembedding[Int(id) * d + $1] }
+        }
         var heads = [Float](repeating: 0, count: config.layerCount * y * width)
         if y > 0 {
             directions.withUnsafeBufferPointer { a in
@@ -83,6 +96,9 @@ struct LabelProjection {
             }
         }
         scaleRows(&result, by: scales, width: streams * y)
+        for block in 0..<(rows * streams) {
+            for label in 0..<y { result[block * y + label] += normBiasLogits[label] }
+        }
         return result
     }
 

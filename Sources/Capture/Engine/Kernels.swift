@@ -32,6 +32,53 @@ enum Kernels {
         }
     }
 
+    /// Per-row LayerNorm statistics: mean m and scale s = 1 / sqrt(mean((x - m)^2) + eps) (the
+    /// biased variance, as torch's LayerNorm). x: [N, D] -> mean, scale: [N]
+    static func layerNormStatistics(_ x: UnsafePointer<Float>, rows: Int, width: Int, epsilon: Float,
+                                    mean: UnsafeMutablePointer<Float>, scale: UnsafeMutablePointer<Float>) {
+        ComputeThreads.forEach(chunks(rows)) { chunk in
+            for r in range(chunk, of: rows) {
+                let row = x + r * width
+                var sum: Float = 0
+                for i in 0..<width { sum += row[i] }
+                let m = sum / Float(width)
+                var squares: Float = 0
+                for i in 0..<width { squares += (row[i] - m) * (row[i] - m) }
+                mean[r] = m
+                scale[r] = 1 / (squares / Float(width) + epsilon).squareRoot()
+            }
+        }
+    }
+
+    /// out = gamma * ((x - m) * s) + beta row by row. x, out: [N, D]; mean, scale: [N]; gamma, beta: [D]
+    static func applyLayerNorm(_ x: UnsafePointer<Float>, mean: UnsafePointer<Float>, scale: UnsafePointer<Float>,
+                               gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, rows: Int, width: Int,
+                               into out: UnsafeMutablePointer<Float>) {
+        ComputeThreads.forEach(chunks(rows)) { chunk in
+            for r in range(chunk, of: rows) {
+                let row = x + r * width, o = out + r * width, m = mean[r], s = scale[r]
+                for i in 0..<width { o[i] = gamma[i] * ((row[i] - m) * s) + beta[i] }
+            }
+        }
+    }
+
+    /// GPT-2's gelu_new, the tanh approximation, in place:
+    /// x <- 0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x^3))). x: [N, F]
+    static func geluTanh(_ x: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
+        ComputeThreads.forEach(chunks(rows)) { chunk in
+            for r in range(chunk, of: rows) {
+                let row = x + r * width
+                for i in 0..<width {
+                    let v = row[i]
+                    row[i] = 0.5 * v * (1 + tanhf(geluTanhFactor * (v + 0.044715 * (v * v * v))))
+                }
+            }
+        }
+    }
+
+    /// sqrt(2 / pi), as transformers' NewGELUActivation computes it in double.
+    static let geluTanhFactor = Float((2.0 / Double.pi).squareRoot())
+
     /// act = silu(gate) * up, silu(x) = x / (1 + exp(-x)) with the vectorised exp of CKernels.
     /// gateUp: [N, 2F] (gate columns, then up) -> act: [N, F]
     static func swiGLU(_ gateUp: UnsafePointer<Float>, rows: Int, width: Int,

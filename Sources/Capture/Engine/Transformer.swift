@@ -69,13 +69,15 @@ public struct ForwardOutput {
     }
 }
 
-/// The one decoder-only transformer engine: RMSNorm, RoPE attention with grouped KV heads,
-/// SwiGLU MLP. Llama-family and Qwen2 models differ only in their ModelConfig and weights.
+/// The one decoder-only transformer engine: pre-norm blocks (RMSNorm or LayerNorm), RoPE or
+/// learned positions, attention with grouped KV heads, SwiGLU or GELU MLP. Llama-family, Qwen2
+/// and GPT-2 models differ only in their ModelConfig and weights.
 public final class Transformer: @unchecked Sendable {
     public let config: ModelConfig
     public let weights: ModelWeights
     private let rope: RotaryEmbedding
     private let attention: CausalAttention
+    let norm: Norm
 
     public init(config: ModelConfig, weights: ModelWeights, source: String) throws {
         try config.validate(source: source)
@@ -84,6 +86,7 @@ public final class Transformer: @unchecked Sendable {
         self.weights = weights
         rope = RotaryEmbedding(config: config, frequencyFactors: weights.ropeFrequencyFactors)
         attention = CausalAttention(config: config)
+        norm = Norm(kind: config.architecture.normalization, epsilon: config.normEpsilon)
     }
 
     /// One prompt from position 0, no cache.
@@ -104,17 +107,19 @@ public final class Transformer: @unchecked Sendable {
 
         let x = FloatBuffer(count: n * d)            // residual stream [N, D]
         let normed = FloatBuffer(count: n * d)       // [N, D]
-        let scale = FloatBuffer(count: n)            // RMSNorm scales [N]
+        let scale = FloatBuffer(count: n)            // norm scales [N]
+        let mean = FloatBuffer(count: n)             // LayerNorm row means [N]
         let qkv = FloatBuffer(count: n * w)          // [N, W]
         let z = FloatBuffer(count: n * zWidth)       // [N, H, E]
         let attnOut = FloatBuffer(count: n * d)      // [N, D]
-        let gateUp = FloatBuffer(count: n * 2 * f)   // [N, 2F]
+        let gateUp = FloatBuffer(count: n * 2 * f)   // [N, 2F] (SwiGLU) or [N, F] (GELU)
         let act = FloatBuffer(count: n * f)          // [N, F]
         let mlpOut = FloatBuffer(count: n * d)       // [N, D]
 
         embed(sequences, layout: batch, into: x.pointer)
+        let rotary = config.architecture.positions == .rotary
         let rotations = zip(sequences, batch.sequences).map { sequence, span in
-            rope.table(start: span.pastLength, count: span.tokenCount)
+            rope.table(start: span.pastLength, count: rotary ? span.tokenCount : 0)
         }
         for sequence in sequences { sequence.cache?.reserve((sequence.cache?.length ?? 0) + sequence.tokens.count) }
 
@@ -133,13 +138,12 @@ public final class Transformer: @unchecked Sendable {
             hooks?.run(.residPre(l), shape: [n, d], values: x.pointer, layout: layout)
 
             // Attention block.
-            Kernels.rmsScale(x.pointer, rows: n, width: d, epsilon: config.rmsNormEpsilon, into: scale.pointer)
-            Kernels.applyRMSNorm(x.pointer, scale: scale.pointer, gamma: layer.attentionNorm.pointer,
-                                 rows: n, width: d, into: normed.pointer)
+            norm.run(x.pointer, gamma: layer.attentionNorm, beta: layer.attentionNormBias, rows: n, width: d,
+                     scale: scale.pointer, mean: mean.pointer, into: normed.pointer)
             BLAS.matmulTransposedB(normed.pointer, lda: d, layer.qkv.pointer, ldb: d, qkv.pointer, ldc: w,
                                    m: n, n: w, k: d)
             if let bias = layer.qkvBias { Kernels.addBias(bias.pointer, to: qkv.pointer, count: n, width: w) }
-            for (span, rotation) in zip(layout.sequences, rotations) {
+            for (span, rotation) in zip(layout.sequences, rotations) where rotary {
                 let rows = qkv.pointer + span.rowStart * w
                 rope.apply(rows, stride: w, count: span.tokenCount, heads: h, cos: rotation.cos, sin: rotation.sin)
                 rope.apply(rows + h * e, stride: w, count: span.tokenCount, heads: k,
@@ -172,23 +176,19 @@ public final class Transformer: @unchecked Sendable {
             hooks?.run(.residMid(l), shape: [n, d], values: x.pointer, layout: layout)
 
             // MLP block.
-            Kernels.rmsScale(x.pointer, rows: n, width: d, epsilon: config.rmsNormEpsilon, into: scale.pointer)
-            Kernels.applyRMSNorm(x.pointer, scale: scale.pointer, gamma: layer.mlpNorm.pointer,
-                                 rows: n, width: d, into: normed.pointer)
-            BLAS.matmulTransposedB(normed.pointer, lda: d, layer.gateUp.pointer, ldb: d, gateUp.pointer,
-                                   ldc: 2 * f, m: n, n: 2 * f, k: d)
-            Kernels.swiGLU(gateUp.pointer, rows: n, width: f, into: act.pointer)
-            BLAS.matmulTransposedB(act.pointer, lda: f, layer.down.pointer, ldb: f, mlpOut.pointer, ldc: d,
-                                   m: n, n: d, k: f)
+            norm.run(x.pointer, gamma: layer.mlpNorm, beta: layer.mlpNormBias, rows: n, width: d,
+                     scale: scale.pointer, mean: mean.pointer, into: normed.pointer)
+            mlp(layer, normed: normed.pointer, rows: n, gateUp: gateUp.pointer, act: act.pointer, into: mlpOut.pointer)
             hooks?.run(.mlpOut(l), shape: [n, d], values: mlpOut.pointer, layout: layout)
             Kernels.add(mlpOut.pointer, into: x.pointer, count: n * d)
         }
         for sequence in sequences { sequence.cache?.advance(by: sequence.tokens.count) }
 
         hooks?.run(.residFinal, shape: [n, d], values: x.pointer, layout: batch)
-        Kernels.rmsScale(x.pointer, rows: n, width: d, epsilon: config.rmsNormEpsilon, into: scale.pointer)
+        norm.statistics(x.pointer, rows: n, width: d, scale: scale.pointer, mean: mean.pointer)
         hooks?.run(.finalNormScale, shape: [n], values: scale.pointer, layout: batch)
-        let logits = unembed(x.pointer, scale: scale.pointer, layout: batch, selection: selection, hooks: hooks)
+        let logits = unembed(x.pointer, scale: scale.pointer, mean: mean.pointer, layout: batch, selection: selection,
+                             hooks: hooks)
         return ForwardOutput(layout: batch, selection: selection, vocabularySize: config.vocabularySize,
                              logits: logits)
     }
@@ -236,12 +236,35 @@ public final class Transformer: @unchecked Sendable {
         return BatchLayout(sequences: spans)
     }
 
-    /// x[r] = embedding row of token r, for the sequences that start at layer 0. x: [N, D]
+    /// The MLP block on normed rows: SwiGLU, or GPT-2's GELU MLP with its biases.
+    /// normed: [N, D]; gateUp: [N, 2F] scratch; act: [N, F] scratch -> out: [N, D]
+    func mlp(_ layer: LayerWeights, normed: UnsafePointer<Float>, rows n: Int, gateUp: UnsafeMutablePointer<Float>,
+             act: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>) {
+        let d = config.hiddenSize, f = config.intermediateSize
+        switch config.architecture.mlp {
+        case .swiGLU:
+            BLAS.matmulTransposedB(normed, lda: d, layer.gateUp.pointer, ldb: d, gateUp, ldc: 2 * f, m: n, n: 2 * f, k: d)
+            Kernels.swiGLU(gateUp, rows: n, width: f, into: act)
+        case .gelu:
+            BLAS.matmulTransposedB(normed, lda: d, layer.gateUp.pointer, ldb: d, act, ldc: f, m: n, n: f, k: d)
+            Kernels.addBias(layer.gateUpBias!.pointer, to: act, count: n, width: f)
+            Kernels.geluTanh(act, rows: n, width: f)
+        }
+        BLAS.matmulTransposedB(act, lda: f, layer.down.pointer, ldb: f, out, ldc: d, m: n, n: d, k: f)
+        if let bias = layer.downBias { Kernels.addBias(bias.pointer, to: out, count: n, width: d) }
+    }
+
+    /// x[r] = embedding row of token r (plus the learned row of its position, GPT-2), for the
+    /// sequences that start at layer 0. x: [N, D]
     private func embed(_ sequences: [SequenceInput], layout: BatchLayout, into x: UnsafeMutablePointer<Float>) {
         let d = config.hiddenSize
         for (sequence, span) in zip(sequences, layout.sequences) where sequence.entry == nil {
             for (t, token) in sequence.tokens.enumerated() {
-                (x + (span.rowStart + t) * d).update(from: weights.embedding.pointer + Int(token) * d, count: d)
+                let row = x + (span.rowStart + t) * d
+                row.update(from: weights.embedding.pointer + Int(token) * d, count: d)
+                if let positions = weights.positionEmbedding {
+                    Kernels.add(positions.pointer + (span.pastLength + t) * d, into: row, count: d)
+                }
             }
         }
     }
@@ -273,8 +296,9 @@ public final class Transformer: @unchecked Sendable {
         }
     }
 
-    /// Final RMSNorm and unembedding of the selected rows -> logits [rows, V].
-    private func unembed(_ x: UnsafePointer<Float>, scale: UnsafePointer<Float>, layout: BatchLayout,
+    /// Final norm and unembedding of the selected rows -> logits [rows, V].
+    private func unembed(_ x: UnsafePointer<Float>, scale: UnsafePointer<Float>, mean: UnsafePointer<Float>,
+                         layout: BatchLayout,
                          selection: LogitsSelection, hooks: Hooks?) -> [Float] {
         let d = config.hiddenSize, v = config.vocabularySize
         let rows: [Int]
@@ -285,10 +309,11 @@ public final class Transformer: @unchecked Sendable {
         }
         let normed = FloatBuffer(count: rows.count * d)      // [rows, D]
         let rowScales = FloatBuffer(rows.map { scale[$0] })  // [rows]
+        let rowMeans = FloatBuffer(rows.map { mean[$0] })    // [rows]
         let gathered = FloatBuffer(count: rows.count * d)
         for (i, r) in rows.enumerated() { (gathered.pointer + i * d).update(from: x + r * d, count: d) }
-        Kernels.applyRMSNorm(gathered.pointer, scale: rowScales.pointer, gamma: weights.finalNorm.pointer,
-                             rows: rows.count, width: d, into: normed.pointer)
+        norm.apply(gathered.pointer, scale: rowScales.pointer, mean: rowMeans.pointer, gamma: weights.finalNorm,
+                   beta: weights.finalNormBias, rows: rows.count, width: d, into: normed.pointer)
         var logits = [Float](repeating: 0, count: rows.count * v)
         logits.withUnsafeMutableBufferPointer { out in
             BLAS.matmulTransposedB(normed.pointer, lda: d, weights.unembedding.pointer, ldb: d,

@@ -7,9 +7,9 @@ import Shared
 /// `rope_theta`, ...) and as 4.x wrote them (top-level `rope_theta` plus `rope_scaling`).
 /// The model sizes themselves are required: a config without them describes no real checkpoint.
 public struct HuggingFaceConfig: Sendable, Equatable {
-    public static let supportedModelTypes = ["llama", "mistral", "qwen2"]
+    public static let supportedModelTypes = ["llama", "mistral", "qwen2", "gpt2"]
 
-    /// `model_type`: llama, mistral or qwen2.
+    /// `model_type`: llama, mistral, qwen2 or gpt2.
     public let modelType: String
     public let modelConfig: ModelConfig
     /// Mistral's sliding-window length: each position attends to at most this many positions,
@@ -47,6 +47,15 @@ public struct HuggingFaceConfig: Sendable, Equatable {
             let supported = Self.supportedModelTypes.joined(separator: ", ")
             throw reject("unsupported architecture \(modelType) (supported: \(supported))")
         }
+        if modelType == "gpt2" {
+            let config = try decode(GPT2ConfigJSON.self).modelConfig(reject: reject)
+            try config.validate(source: source)
+            self.modelType = modelType
+            self.modelConfig = config
+            self.slidingWindow = nil
+            self.dtype = try decode(DTypeJSON.self).dtype
+            return
+        }
         let json = try decode(HuggingFaceConfigJSON.self)
         let defaults = ArchitectureDefaults(modelType: modelType)
 
@@ -80,7 +89,7 @@ public struct HuggingFaceConfig: Sendable, Equatable {
             architecture: defaults.architecture, vocabularySize: json.vocabSize, hiddenSize: json.hiddenSize,
             layerCount: json.numHiddenLayers, headCount: json.numAttentionHeads, kvHeadCount: kvHeads,
             headDim: headDim, intermediateSize: json.intermediateSize,
-            rmsNormEpsilon: json.rmsNormEps ?? 1e-6, ropeTheta: rope.theta, ropeScaling: rope.llama3Scaling,
+            normEpsilon: json.rmsNormEps ?? 1e-6, ropeTheta: rope.theta, ropeScaling: rope.llama3Scaling,
             contextLength: maxPositions, attentionQKVBias: qkvBias, attentionOutputBias: outputBias,
             tiedEmbeddings: json.tieWordEmbeddings ?? false, slidingWindow: slidingWindow)
         try config.validate(source: source)
@@ -93,7 +102,7 @@ public struct HuggingFaceConfig: Sendable, Equatable {
 }
 
 extension ModelConfig {
-    /// Decodes a Hugging Face config.json (model_type llama, mistral, qwen2).
+    /// Decodes a Hugging Face config.json (model_type llama, mistral, qwen2, gpt2).
     public init(huggingFaceConfigAt url: URL) throws {
         self = try HuggingFaceConfig(contentsOf: url).modelConfig
     }

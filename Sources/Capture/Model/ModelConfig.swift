@@ -1,14 +1,47 @@
 import Shared
 
 /// Every supported architecture is this one configuration of one engine (Engine/Transformer):
-/// the differences between Llama-family and Qwen2 models are fields here, filled from a GGUF
-/// file's metadata or a Hugging Face `config.json`.
+/// the differences between Llama-family, Qwen2 and GPT-2 models are fields here, filled from a
+/// GGUF file's metadata or a Hugging Face `config.json`, and what the architecture itself fixes
+/// (norm, positions, MLP) is derived from `architecture`.
 public struct ModelConfig: Equatable, Sendable, Codable {
     public enum Architecture: String, Codable, Sendable, CaseIterable {
         /// Llama 2, Llama 3/3.1/3.2, Mistral, Yi, SmolLM2 (HF `LlamaForCausalLM`, `MistralForCausalLM`).
         case llama
         /// Qwen2 and Qwen2.5 (HF `Qwen2ForCausalLM`): biases on q, k and v.
         case qwen2
+        /// GPT-2 (HF `GPT2LMHeadModel`): learned absolute positions, LayerNorm with bias, GELU
+        /// MLP, biases on every projection.
+        case gpt2
+
+        /// The norm before attention, before the MLP and before the unembedding.
+        public var normalization: Normalization { self == .gpt2 ? .layer : .rms }
+        /// How positions enter the model.
+        public var positions: PositionEncoding { self == .gpt2 ? .learned : .rotary }
+        /// The MLP: SwiGLU without biases, or GPT-2's GELU MLP with biases.
+        public var mlp: MLPKind { self == .gpt2 ? .gelu : .swiGLU }
+    }
+
+    /// The kind of every norm of the model (docs/methods.md §23).
+    public enum Normalization: String, Codable, Sendable {
+        /// gamma * x / sqrt(mean(x^2) + eps)
+        case rms
+        /// gamma * (x - mean(x)) / sqrt(var(x) + eps) + beta (biased variance, as torch's LayerNorm)
+        case layer
+    }
+
+    public enum PositionEncoding: String, Codable, Sendable {
+        /// RoPE on q and k (RotaryEmbedding).
+        case rotary
+        /// A learned [context, D] table added to the token embedding (GPT-2's wpe).
+        case learned
+    }
+
+    public enum MLPKind: String, Codable, Sendable {
+        /// down(silu(gate(x)) * up(x)), no biases
+        case swiGLU
+        /// down(gelu_tanh(up(x) + b_up)) + b_down: GPT-2's c_fc, gelu_new, c_proj
+        case gelu
     }
 
     /// Llama 3.1-style frequency-dependent RoPE scaling (`rope_scaling.rope_type == "llama3"`).
@@ -36,15 +69,16 @@ public struct ModelConfig: Equatable, Sendable, Codable {
     public var kvHeadCount: Int
     /// From the config (`head_dim`), never assumed to be hiddenSize / headCount.
     public var headDim: Int
-    /// d_ff of the SwiGLU MLP.
+    /// d_ff of the MLP.
     public var intermediateSize: Int
-    public var rmsNormEpsilon: Float
+    /// Epsilon of every norm (`rms_norm_eps`, GPT-2's `layer_norm_epsilon`).
+    public var normEpsilon: Float
     public var ropeTheta: Float
     public var ropeScaling: Llama3RopeScaling?
     public var contextLength: Int
     /// Biases on the q, k and v projections (Qwen2).
     public var attentionQKVBias: Bool
-    /// Bias on the attention output projection (Llama configs with `attention_bias: true`).
+    /// Bias on the attention output projection (Llama configs with `attention_bias: true`, GPT-2).
     public var attentionOutputBias: Bool
     /// The unembedding reuses the token embedding matrix.
     public var tiedEmbeddings: Bool
@@ -55,9 +89,17 @@ public struct ModelConfig: Equatable, Sendable, Codable {
     /// Gemma 3 mixes local (windowed) and global layers.
     public var slidingWindowLayers: [Bool]?
 
+    /// ModelConfig's JSON keys (fixtures record configs this way); normEpsilon keeps its first name.
+    enum CodingKeys: String, CodingKey {
+        case architecture, vocabularySize, hiddenSize, layerCount, headCount, kvHeadCount, headDim
+        case intermediateSize, ropeTheta, ropeScaling, contextLength, attentionQKVBias, attentionOutputBias
+        case tiedEmbeddings, slidingWindow
+        case normEpsilon = "rmsNormEpsilon"
+    }
+
     public init(architecture: Architecture, vocabularySize: Int, hiddenSize: Int, layerCount: Int,
                 headCount: Int, kvHeadCount: Int, headDim: Int, intermediateSize: Int,
-                rmsNormEpsilon: Float, ropeTheta: Float, ropeScaling: Llama3RopeScaling?,
+                normEpsilon: Float, ropeTheta: Float, ropeScaling: Llama3RopeScaling?,
                 contextLength: Int, attentionQKVBias: Bool, attentionOutputBias: Bool,
                 tiedEmbeddings: Bool, slidingWindow: Int? = nil) {
         self.architecture = architecture
@@ -68,7 +110,7 @@ public struct ModelConfig: Equatable, Sendable, Codable {
         self.kvHeadCount = kvHeadCount
         self.headDim = headDim
         self.intermediateSize = intermediateSize
-        self.rmsNormEpsilon = rmsNormEpsilon
+        self.normEpsilon = normEpsilon
         self.ropeTheta = ropeTheta
         self.ropeScaling = ropeScaling
         self.contextLength = contextLength
@@ -103,8 +145,10 @@ public struct ModelConfig: Equatable, Sendable, Codable {
                   "model sizes must be positive (vocab \(vocabularySize), d_model \(hiddenSize), layers \(layerCount), heads \(headCount)/\(kvHeadCount), head_dim \(headDim), d_ff \(intermediateSize))")
         try check(headCount % kvHeadCount == 0,
                   "head count \(headCount) is not a multiple of the KV head count \(kvHeadCount)")
-        try check(headDim % 2 == 0, "head_dim \(headDim) must be even for RoPE")
-        try check(rmsNormEpsilon > 0 && rmsNormEpsilon.isFinite, "RMSNorm epsilon \(rmsNormEpsilon) must be positive")
+        if architecture.positions == .rotary {
+            try check(headDim % 2 == 0, "head_dim \(headDim) must be even for RoPE")
+        }
+        try check(normEpsilon > 0 && normEpsilon.isFinite, "norm epsilon \(normEpsilon) must be positive")
         try check(ropeTheta > 0 && ropeTheta.isFinite, "RoPE theta \(ropeTheta) must be positive")
         try check(contextLength > 0, "context length \(contextLength) must be positive")
         if let slidingWindow { try check(slidingWindow > 0, "sliding window \(slidingWindow) must be positive") }

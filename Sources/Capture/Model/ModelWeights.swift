@@ -4,28 +4,39 @@ import Shared
 // Matrices are row-major [out, in], as in Hugging Face checkpoints, so a projection is x · W^T.
 
 /// One decoder layer's fp32 weights. q/k/v and gate/up are fused into one matrix each so
-/// that each is a single GEMM; rows keep the Hugging Face (rotate_half RoPE) order.
+/// that each is a single GEMM; rows keep the Hugging Face (rotate_half RoPE) order. Norm biases
+/// and MLP biases exist for LayerNorm models (GPT-2) only.
 public final class LayerWeights: @unchecked Sendable {
     public let attentionNorm: FloatBuffer   // [D]
+    public let attentionNormBias: FloatBuffer?  // [D]
     public let qkv: FloatBuffer             // [(H + 2K) * E, D]: q rows, then k rows, then v rows
     public let qkvBias: FloatBuffer?        // [(H + 2K) * E]
     public let output: FloatBuffer          // W_O: [D, H * E]
     public let outputBias: FloatBuffer?     // [D]
     public let mlpNorm: FloatBuffer         // [D]
-    public let gateUp: FloatBuffer          // [2F, D]: gate rows, then up rows
+    public let mlpNormBias: FloatBuffer?    // [D]
+    /// SwiGLU: [2F, D], gate rows then up rows; GELU MLP: [F, D], the up rows alone.
+    public let gateUp: FloatBuffer
+    public let gateUpBias: FloatBuffer?     // [F] (GELU MLP)
     public let down: FloatBuffer            // [D, F]
+    public let downBias: FloatBuffer?       // [D] (GELU MLP)
 
-    public init(attentionNorm: FloatBuffer, qkv: FloatBuffer, qkvBias: FloatBuffer?,
-                output: FloatBuffer, outputBias: FloatBuffer?, mlpNorm: FloatBuffer,
-                gateUp: FloatBuffer, down: FloatBuffer) {
+    public init(attentionNorm: FloatBuffer, attentionNormBias: FloatBuffer? = nil, qkv: FloatBuffer,
+                qkvBias: FloatBuffer?, output: FloatBuffer, outputBias: FloatBuffer?, mlpNorm: FloatBuffer,
+                mlpNormBias: FloatBuffer? = nil, gateUp: FloatBuffer, gateUpBias: FloatBuffer? = nil,
+                down: FloatBuffer, downBias: FloatBuffer? = nil) {
         self.attentionNorm = attentionNorm
+        self.attentionNormBias = attentionNormBias
         self.qkv = qkv
         self.qkvBias = qkvBias
         self.output = output
         self.outputBias = outputBias
         self.mlpNorm = mlpNorm
+        self.mlpNormBias = mlpNormBias
         self.gateUp = gateUp
+        self.gateUpBias = gateUpBias
         self.down = down
+        self.downBias = downBias
     }
 }
 
@@ -34,6 +45,9 @@ public final class ModelWeights: @unchecked Sendable {
     public let embedding: FloatBuffer        // [V, D]
     public let layers: [LayerWeights]
     public let finalNorm: FloatBuffer        // [D]
+    public let finalNormBias: FloatBuffer?   // [D] (LayerNorm)
+    /// Learned absolute positions (GPT-2's wpe): [context, D]
+    public let positionEmbedding: FloatBuffer?
     /// W_U rows: [V, D]; the embedding buffer itself when the model ties them.
     public let unembedding: FloatBuffer
     /// Per-frequency divisors of the RoPE inverse frequencies ([E / 2]), as GGUF files of
@@ -41,10 +55,13 @@ public final class ModelWeights: @unchecked Sendable {
     public let ropeFrequencyFactors: [Float]?
 
     public init(embedding: FloatBuffer, layers: [LayerWeights], finalNorm: FloatBuffer,
+                finalNormBias: FloatBuffer? = nil, positionEmbedding: FloatBuffer? = nil,
                 unembedding: FloatBuffer, ropeFrequencyFactors: [Float]?) {
         self.embedding = embedding
         self.layers = layers
         self.finalNorm = finalNorm
+        self.finalNormBias = finalNormBias
+        self.positionEmbedding = positionEmbedding
         self.unembedding = unembedding
         self.ropeFrequencyFactors = ropeFrequencyFactors
     }
@@ -62,6 +79,16 @@ public final class ModelWeights: @unchecked Sendable {
         try expect(embedding, config.vocabularySize * d, "token embedding")
         try expect(unembedding, config.vocabularySize * d, "unembedding")
         try expect(finalNorm, d, "final norm")
+        try expect(finalNormBias, d, "final norm bias")
+        try expect(positionEmbedding, config.contextLength * d, "position embedding")
+        let layerNorm = config.architecture.normalization == .layer
+        let gelu = config.architecture.mlp == .gelu
+        if layerNorm != (finalNormBias != nil) {
+            throw InputError(file: source, "final norm bias \(finalNormBias == nil ? "missing" : "present") for a model with \(config.architecture.normalization.rawValue) norms")
+        }
+        if (config.architecture.positions == .learned) != (positionEmbedding != nil) {
+            throw InputError(file: source, "position embedding \(positionEmbedding == nil ? "missing" : "present") for a model with \(config.architecture.positions.rawValue) positions")
+        }
         if layers.count != config.layerCount {
             throw InputError(file: source, "has \(layers.count) layers, config says \(config.layerCount)")
         }
@@ -72,8 +99,18 @@ public final class ModelWeights: @unchecked Sendable {
             try expect(layer.output, d * config.attentionWidth, "layer \(l) output projection")
             try expect(layer.outputBias, d, "layer \(l) output bias")
             try expect(layer.mlpNorm, d, "layer \(l) MLP norm")
-            try expect(layer.gateUp, 2 * f * d, "layer \(l) gate/up projection")
+            try expect(layer.attentionNormBias, d, "layer \(l) attention norm bias")
+            try expect(layer.mlpNormBias, d, "layer \(l) MLP norm bias")
+            try expect(layer.gateUp, (gelu ? 1 : 2) * f * d, "layer \(l) gate/up projection")
+            try expect(layer.gateUpBias, f, "layer \(l) MLP input bias")
             try expect(layer.down, d * f, "layer \(l) down projection")
+            try expect(layer.downBias, d, "layer \(l) down projection bias")
+            if layerNorm != (layer.attentionNormBias != nil && layer.mlpNormBias != nil) {
+                throw InputError(file: source, "layer \(l): norm biases do not match the model's \(config.architecture.normalization.rawValue) norms")
+            }
+            if gelu != (layer.gateUpBias != nil && layer.downBias != nil) {
+                throw InputError(file: source, "layer \(l): MLP biases do not match the model's \(config.architecture.mlp.rawValue) MLP")
+            }
             if config.attentionQKVBias != (layer.qkvBias != nil) {
                 throw InputError(file: source, "layer \(l): q/k/v biases \(layer.qkvBias == nil ? "missing" : "present") but the config says \(config.attentionQKVBias ? "present" : "absent")")
             }

@@ -20,7 +20,9 @@ struct InspectCommand: ParsableCommand {
         let slidingWindow: Int?
         /// Which layers use the window (nil: every layer).
         let slidingWindowLayers: [Bool]?
-        let rmsNormEpsilon, ropeTheta: Float
+        /// "rms" or "layer"; "rotary" or "learned"; "swiGLU" or "gelu".
+        let normalization, positions, mlp: String
+        let normEpsilon, ropeTheta: Float
         let ropeScaling: ModelConfig.Llama3RopeScaling?
         let ropeFrequencyFactors: Bool
         let attentionQKVBias, attentionOutputBias, tiedEmbeddings: Bool
@@ -39,7 +41,8 @@ struct InspectCommand: ParsableCommand {
             headCount: c.headCount, kvHeadCount: c.kvHeadCount, headDim: c.headDim,
             intermediateSize: c.intermediateSize, contextLength: c.contextLength, slidingWindow: c.slidingWindow,
             slidingWindowLayers: c.slidingWindowLayers,
-            rmsNormEpsilon: c.rmsNormEpsilon, ropeTheta: c.ropeTheta, ropeScaling: c.ropeScaling,
+            normalization: c.architecture.normalization.rawValue, positions: c.architecture.positions.rawValue,
+            mlp: c.architecture.mlp.rawValue, normEpsilon: c.normEpsilon, ropeTheta: c.ropeTheta, ropeScaling: c.ropeScaling,
             ropeFrequencyFactors: loaded.transformer.weights.ropeFrequencyFactors != nil,
             attentionQKVBias: c.attentionQKVBias, attentionOutputBias: c.attentionOutputBias,
             tiedEmbeddings: c.tiedEmbeddings, tensorTypes: loaded.tensorTypes, tokenizer: t.summary,
@@ -56,7 +59,8 @@ struct InspectCommand: ParsableCommand {
             model:        \(loaded.path) (\(loaded.format.rawValue))\(loaded.name.map { "\nname:         \($0)" } ?? "")
             architecture: \(c.architecture.rawValue): \(c.layerCount) layers, d_model \(c.hiddenSize), d_ff \(c.intermediateSize), vocabulary \(c.vocabularySize)
             attention:    \(c.headCount) heads of \(c.headDim), \(c.kvHeadCount) KV heads (\(c.groupSize) query heads each)\(c.slidingWindow.map { "; sliding window \($0) on \(windowedLayers)" } ?? "")
-            rope:         theta \(c.ropeTheta), \(rope); context \(c.contextLength) tokens; RMSNorm eps \(c.rmsNormEpsilon)
+            positions:    \(c.architecture.positions == .rotary ? "rope theta \(c.ropeTheta), \(rope)" : "learned"); context \(c.contextLength) tokens
+            norm, MLP:    \(c.architecture.normalization == .rms ? "RMSNorm" : "LayerNorm") eps \(c.normEpsilon); \(c.architecture.mlp == .swiGLU ? "SwiGLU" : "GELU (tanh)") MLP
             biases:       q/k/v \(c.attentionQKVBias ? "yes" : "no"), output \(c.attentionOutputBias ? "yes" : "no"); tied embeddings \(c.tiedEmbeddings ? "yes" : "no")
             tensors:      \(loaded.tensorTypes.values.reduce(0, +)) (\(types.joined(separator: ", ")))
             tokenizer:    \(t.summary)

@@ -62,11 +62,14 @@ public struct DumpAttribute: Sendable, Codable, Equatable {
     /// "string", "int", "float", "string[]", "int[]"
     public let type: String
     public let meaning: String
+    /// The format version that added it: dumps of earlier minor versions lack it.
+    public let since: String
 
-    init(_ name: String, _ type: String, _ meaning: String) {
+    init(_ name: String, _ type: String, _ meaning: String, since: String = "1.0") {
         self.name = name
         self.type = type
         self.meaning = meaning
+        self.since = since
     }
 }
 
@@ -103,7 +106,7 @@ public enum DumpLayout {
             DumpAttribute("model_sha256", "string", "sha256 of the GGUF file, or of the safetensors files in name order"),
             DumpAttribute("model_format", "string", "\"GGUF\" or \"Hugging Face safetensors\""),
             DumpAttribute("model_name", "string", "the model's own name, when its files give one"),
-            DumpAttribute("architecture", "string", "\"llama\" or \"qwen2\""),
+            DumpAttribute("architecture", "string", "\"llama\", \"qwen2\" or \"gpt2\""),
             DumpAttribute("tokenizer", "string", "tokenizer summary (type, pre-tokenizer, vocabulary size)"),
             DumpAttribute("bos_policy", "string", "\"model default: added\", \"model default: not added\", \"forced on\" or \"forced off\""),
             DumpAttribute("activation_dtype", "string", "\"float32\" or \"float16\": storage of the `activation` datasets"),
@@ -124,7 +127,10 @@ public enum DumpLayout {
         attributes: [
             DumpAttribute("vocabulary_size", "int", "V"),
             DumpAttribute("kv_head_count", "int", "KV heads per layer"),
-            DumpAttribute("rms_norm_epsilon", "float", "the final RMSNorm's epsilon"),
+            DumpAttribute("rms_norm_epsilon", "float", "the final norm's epsilon (RMSNorm, or LayerNorm when final_norm_kind is \"layer\")"),
+            DumpAttribute("final_norm_kind", "string",
+                          "\"rms\": final_norm(x) = gamma * x * s, s = 1/sqrt(mean(x^2)+eps); \"layer\": final_norm(x) = gamma * (x - mean(x)) * s + beta, s = 1/sqrt(var(x)+eps) (biased variance). Dumps before 1.3 lack it and are \"rms\". With s frozen, a component c of resid_final contributes s * (gamma * c) . w_y (rms) or s * (gamma * (c - mean(c))) . w_y (layer: the centring is linear) to the logit of token y; LayerNorm adds beta . w_y, which no component writes",
+                          since: "1.3"),
             DumpAttribute("tied_embeddings", "int", "1 when W_U is the token embedding"),
         ],
         datasets: [
@@ -132,9 +138,11 @@ public enum DumpLayout {
                         "output projection per head: a_h = z_h @ W_O[l, h] is head h's write into the residual stream"),
             DumpDataset("b_O", ["layer", "d_model"], .float32, "output projection bias (models with one)", optional: true),
             DumpDataset("kv_head", ["head"], .int32, "the KV head each query head reads (GQA)"),
-            DumpDataset("final_norm_weight", ["d_model"], .float32, "gamma of the final RMSNorm"),
+            DumpDataset("final_norm_weight", ["d_model"], .float32, "gamma of the final norm"),
+            DumpDataset("final_norm_bias", ["d_model"], .float32, "beta of the final norm when final_norm_kind is \"layer\"", optional: true,
+                        since: "1.3"),
             DumpDataset("unembed_ids", ["unembed_row"], .int32, "token ids of the stored W_U rows: every label and gold token (all of V with --full-unembed)"),
-            DumpDataset("unembed", ["unembed_row", "d_model"], .float32, "W_U rows: logit of token t = (final_norm_scale * final_norm_weight * resid_final) . unembed[row of t]"),
+            DumpDataset("unembed", ["unembed_row", "d_model"], .float32, "W_U rows: logit of token t = final_norm(resid_final) . unembed[row of t], with final_norm as final_norm_kind says and s = final_norm_scale"),
             DumpDataset("token_text", ["vocabulary"], .string,
                         "each token id's text: byte-level pieces decoded, SentencePiece's word marker as a space, special tokens as written, bytes that are not valid UTF-8 (and NUL) as <0xNN>; \"\" for ids the tokenizer does not use",
                         since: "1.1"),
@@ -180,14 +188,14 @@ public enum DumpLayout {
             DumpDataset("positions", ["prompt", "position"], .int32, "token index of each captured position"),
             DumpDataset("z", ["prompt", "position", "layer", "head", "d_head"], .activation, "per-head attention output before W_O (blocks.l.attn.hook_z)"),
             DumpDataset("resid", ["prompt", "position", "resid_layer", "d_model"], .activation, "residual stream: resid_pre of every layer, then resid_final"),
-            DumpDataset("final_norm_scale", ["prompt", "position"], .float32, "the final RMSNorm's scale 1/sqrt(mean(resid_final^2)+eps) from the real forward pass"),
+            DumpDataset("final_norm_scale", ["prompt", "position"], .float32, "the final norm's scale s from the real forward pass: 1/sqrt(mean(resid_final^2)+eps) for RMSNorm, 1/sqrt(var(resid_final)+eps) for LayerNorm"),
             DumpDataset("label_ids", ["label"], .int32, "first token of each label with the template's leading space"),
             DumpDataset("label_logits", ["prompt", "label"], .float32, "logits of label_ids at the answer position"),
             DumpDataset("head_label_logits", ["prompt", "position", "layer", "head", "label"], .float32,
-                        "each head's direct contribution to each label logit through the frozen final-norm scale: final_norm_scale * (final_norm_weight * (z_h @ W_O[l, h])) . unembed[row of label]",
+                        "each head's direct contribution to each label logit through the frozen final-norm scale: final_norm_scale * (final_norm_weight * a) . unembed[row of label] with a = z_h @ W_O[l, h], centred (a - mean(a)) when final_norm_kind is \"layer\"",
                         since: "1.1"),
             DumpDataset("resid_label_logits", ["prompt", "position", "resid_layer", "label"], .float32,
-                        "the same projection of every stored residual stream (frozen-scale logit lens; the last entry is label_logits at position 0)",
+                        "the same projection of every stored residual stream, plus final_norm_bias . unembed[row of label] for LayerNorm (frozen-scale logit lens; the last entry is label_logits at position 0)",
                         since: "1.1"),
             DumpDataset("gold", ["prompt"], .int32, "index into label_ids of the gold label; -1 for open-answer tasks"),
             DumpDataset("gold_token", ["prompt"], .int32, "first token of the gold answer"),

@@ -43,7 +43,9 @@ public enum DumpSchema {
             }
             if !group.attributes.isEmpty {
                 text += "\n| attribute | type | meaning |\n|---|---|---|\n"
-                for a in group.attributes { text += "| `\(a.name)` | \(a.type) | \(a.meaning) |\n" }
+                for a in group.attributes {
+                    text += "| `\(a.name)` | \(a.type) | \(a.meaning)\(a.since == "1.0" ? "" : " (since \(a.since))") |\n"
+                }
             }
             if !group.datasets.isEmpty {
                 text += "\n| dataset | dimensions | type | meaning |\n|---|---|---|---|\n"

@@ -9,7 +9,8 @@ import XCTest
 /// one layer to the next it grows by the layer's heads (head_label_logits summed over heads),
 /// its output bias and its MLP output, each projected with the same scale. The bias and the
 /// MLP outputs come from the model and a hooked forward pass, not from the dump. tiny-llama2
-/// has an o_proj bias, tiny-llama3 none.
+/// has an o_proj bias, tiny-llama3 none; tiny-gpt2 has a final LayerNorm, whose centring each
+/// projection applies to its own component and whose beta · W_U[label] the streams carry.
 final class LabelProjectionAdditivityTests: XCTestCase {
     static let configuration = CaptureConfiguration(
         tasks: ["antonym", "sentiment"], variants: [.clean, .shuffledLabels], shots: [2], promptsPerSet: 3, seed: 11,
@@ -18,7 +19,7 @@ final class LabelProjectionAdditivityTests: XCTestCase {
 
     func testHeadsBiasMLPAndEmbeddingAddUpToTheResidualProjections() throws {
         var worst = 0.0
-        for name in ["tiny-llama3", "tiny-llama2"] { worst = max(worst, try check(name)) }
+        for name in ["tiny-llama3", "tiny-llama2", "tiny-gpt2"] { worst = max(worst, try check(name)) }
         print("label projections: heads + b_O + MLP vs resid_label_logits steps, worst relative difference \(worst)")
     }
 
@@ -32,7 +33,9 @@ final class LabelProjectionAdditivityTests: XCTestCase {
         let model = try LoadedModels.model(Fixtures.url("models/\(name)").path)
         let config = model.config, weights = model.transformer.weights
         let l = config.layerCount, h = config.headCount, d = config.hiddenSize
-        XCTAssertEqual(weights.layers[0].outputBias != nil, name == "tiny-llama2", "\(name): the o_proj bias this test expects")
+        XCTAssertEqual(weights.layers[0].outputBias != nil, name != "tiny-llama3", "\(name): the o_proj bias this test expects")
+        let layerNorm = config.architecture.normalization == .layer
+        XCTAssertEqual(layerNorm, name == "tiny-gpt2")
         var worst = 0.0, positionsChecked = 0
         for set in dump.groupNames(under: "/sets") {
             let group = "/sets/" + set
@@ -50,17 +53,27 @@ final class LabelProjectionAdditivityTests: XCTestCase {
                 _ = try model.transformer.forward(tokens: ids, logits: .none, hooks: hooks)
                 for (ci, position) in positions.row(p).map({ Int($0) }).enumerated() {
                     let row = p * c + ci, scale = scales[row]
-                    /// scale * (gamma ⊙ v) · W_U[label] for each label: [Y]
+                    /// scale * (gamma ⊙ v) · W_U[label] for each label, v - mean(v) for LayerNorm: [Y]
                     func project(_ v: (Int) -> Double) -> [Double] {
-                        labelIDs.map { id in
-                            (0..<d).reduce(0.0) { $0 + scale * Double(weights.finalNorm[$1]) * v($1) * Double(weights.unembedding[id * d + $1]) }
+                        let mean = layerNorm ? (0..<d).reduce(0.0) { $0 + v($1) } / Double(d) : 0
+                        return labelIDs.map { id in
+                            (0..<d).reduce(0.0) { $0 + scale * Double(weights.finalNorm[$1]) * (v($1) - mean) * Double(weights.unembedding[id * d + $1]) }
                         }
+                    }
+                    /// beta · W_U[label] of a final LayerNorm, which every stream carries: [Y]
+                    let normBias = labelIDs.map { id in
+                        weights.finalNormBias.map { beta in
+                            (0..<d).reduce(0.0) { $0 + Double(beta[$1]) * Double(weights.unembedding[id * d + $1]) }
+                        } ?? 0
                     }
                     func stream(_ r: Int) -> ArraySlice<Double> { streams[((row * (l + 1)) + r) * y..<((row * (l + 1)) + r + 1) * y] }
                     let magnitude = max(streams[(row * (l + 1) * y)..<((row + 1) * (l + 1) * y)].map(abs).max() ?? 0, 1e-30)
                     var differences: [Double] = []
-                    let embedding = project { Double(weights.embedding[Int(ids[position]) * d + $0]) }
-                    differences += zip(stream(0), embedding).map { abs($0 - $1) }
+                    let embedding = project { j in
+                        Double(weights.embedding[Int(ids[position]) * d + j])
+                            + (weights.positionEmbedding.map { Double($0[position * d + j]) } ?? 0)
+                    }
+                    differences += zip(stream(0), zip(embedding, normBias).map(+)).map { abs($0 - $1) }
                     for layer in 0..<l {
                         let bias = weights.layers[layer].outputBias.map { b in project { Double(b[$0]) } } ?? Array(repeating: 0, count: y)
                         let mlpPart = project { Double(mlp[layer][position * d + $0]) }

@@ -26,12 +26,14 @@ struct DoubleReferenceModel {
         let t = tokens.count, d = config.hiddenSize, h = config.headCount, k = config.kvHeadCount
         let e = config.headDim, f = config.intermediateSize, w = (h + 2 * k) * e
         var x = tokens.flatMap { token in (0..<d).map { Double(weights.embedding[Int(token) * d + $0]) } }
+        if let positions = weights.positionEmbedding { for i in 0..<(t * d) { x[i] += Double(positions[i]) } }
         let (cosines, sines) = ropeTables(count: t)
+        let rotary = config.architecture.positions == .rotary
         for (l, layer) in weights.layers.enumerated() {
             change(.residPre(l), &x)
-            var qkv = linear(rmsNorm(x, layer.attentionNorm), layer.qkv, rows: t, input: d, output: w)
+            var qkv = linear(norm(x, layer.attentionNorm, layer.attentionNormBias), layer.qkv, rows: t, input: d, output: w)
             if let bias = layer.qkvBias { for r in 0..<t { for i in 0..<w { qkv[r * w + i] += Double(bias[i]) } } }
-            for r in 0..<t {
+            for r in 0..<t where rotary {
                 for head in 0..<(h + k) {   // q heads, then k heads: rotate_half RoPE
                     let base = r * w + head * e, half = e / 2
                     for i in 0..<half {
@@ -73,19 +75,32 @@ struct DoubleReferenceModel {
             var attnOut = linear(z, layer.output, rows: t, input: h * e, output: d)
             if let bias = layer.outputBias { for r in 0..<t { for i in 0..<d { attnOut[r * d + i] += Double(bias[i]) } } }
             for i in 0..<(t * d) { x[i] += attnOut[i] }
-            let gateUp = linear(rmsNorm(x, layer.mlpNorm), layer.gateUp, rows: t, input: d, output: 2 * f)
+            let normed = norm(x, layer.mlpNorm, layer.mlpNormBias)
             var act = [Double](repeating: 0, count: t * f)
-            for r in 0..<t {
-                for i in 0..<f {
-                    let gate = gateUp[r * 2 * f + i]
-                    act[r * f + i] = gate / (1 + exp(-gate)) * gateUp[r * 2 * f + f + i]
+            switch config.architecture.mlp {
+            case .swiGLU:
+                let gateUp = linear(normed, layer.gateUp, rows: t, input: d, output: 2 * f)
+                for r in 0..<t {
+                    for i in 0..<f {
+                        let gate = gateUp[r * 2 * f + i]
+                        act[r * f + i] = gate / (1 + exp(-gate)) * gateUp[r * 2 * f + f + i]
+                    }
+                }
+            case .gelu:
+                let up = linear(normed, layer.gateUp, rows: t, input: d, output: f)
+                for r in 0..<t {
+                    for i in 0..<f {
+                        let v = up[r * f + i] + Double(layer.gateUpBias![i])
+                        act[r * f + i] = 0.5 * v * (1 + tanh((2 / Double.pi).squareRoot() * (v + 0.044715 * v * v * v)))
+                    }
                 }
             }
-            let mlpOut = linear(act, layer.down, rows: t, input: f, output: d)
+            var mlpOut = linear(act, layer.down, rows: t, input: f, output: d)
+            if let bias = layer.downBias { for r in 0..<t { for i in 0..<d { mlpOut[r * d + i] += Double(bias[i]) } } }
             for i in 0..<(t * d) { x[i] += mlpOut[i] }
         }
         change(.residFinal, &x)
-        let last = Array(rmsNorm(x, weights.finalNorm)[((t - 1) * d)..<(t * d)])
+        let last = Array(norm(x, weights.finalNorm, weights.finalNormBias)[((t - 1) * d)..<(t * d)])
         return linear(last, weights.unembedding, rows: 1, input: d, output: config.vocabularySize)
     }
 
@@ -103,13 +118,17 @@ struct DoubleReferenceModel {
         }
     }
 
-    private func rmsNorm(_ x: [Double], _ gamma: FloatBuffer) -> [Double] {
-        let d = config.hiddenSize
+    /// RMSNorm, or LayerNorm (centred, biased variance, plus beta) when the model has it.
+    private func norm(_ x: [Double], _ gamma: FloatBuffer, _ beta: FloatBuffer?) -> [Double] {
+        let d = config.hiddenSize, layer = config.architecture.normalization == .layer
         var out = x
         for r in 0..<(x.count / d) {
             let row = x[(r * d)..<((r + 1) * d)]
-            let s = 1 / (row.reduce(0) { $0 + $1 * $1 } / Double(d) + Double(config.rmsNormEpsilon)).squareRoot()
-            for i in 0..<d { out[r * d + i] = Double(gamma[i]) * x[r * d + i] * s }
+            let mean = layer ? row.reduce(0, +) / Double(d) : 0
+            let s = 1 / (row.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(d) + Double(config.normEpsilon)).squareRoot()
+            for i in 0..<d {
+                out[r * d + i] = Double(gamma[i]) * (x[r * d + i] - mean) * s + (beta.map { Double($0[i]) } ?? 0)
+            }
         }
         return out
     }

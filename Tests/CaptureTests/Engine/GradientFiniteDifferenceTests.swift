@@ -5,15 +5,22 @@ import TestSupport
 import XCTest
 
 /// The reverse pass against central differences of the same model written naively in Double
-/// (DoubleReferenceModel) on the synthetic model (GQA, q/k/v and output biases, llama3 RoPE,
-/// untied unembedding). In Double a step of 1e-4 leaves a truncation error of order 1e-8 and a
+/// (DoubleReferenceModel) on the synthetic models: Llama-style (GQA, q/k/v and output biases,
+/// llama3 RoPE, untied unembedding) and GPT-2-style (LayerNorm, learned positions, GELU MLP). In Double a step of 1e-4 leaves a truncation error of order 1e-8 and a
 /// rounding error of order 1e-12, so the differences are exact to far below the fp32 engine's
 /// own rounding: the bound is the 1e-4 of each tensor's largest magnitude.
 final class GradientFiniteDifferenceTests: XCTestCase {
     private let step = 1e-4
 
     func testEveryMetricMatchesCentralDifferencesAtEveryPoint() throws {
-        let model = try SyntheticModel.make()
+        try checkCentralDifferences(try SyntheticModel.make())
+    }
+
+    func testGPT2LayerNormAndGELUMatchCentralDifferencesAtEveryPoint() throws {
+        try checkCentralDifferences(try SyntheticModel.makeGPT2())
+    }
+
+    private func checkCentralDifferences(_ model: Transformer) throws {
         let reference = DoubleReferenceModel(model)
         let c = model.config, tokens = SyntheticModel.tokens(7, seed: 11)
         let target = MetricTarget(gold: 5, labels: [5, 17, 30, 17])

@@ -6,7 +6,7 @@ import Shared
 enum SyntheticModel {
     static let config = ModelConfig(
         architecture: .llama, vocabularySize: 53, hiddenSize: 16, layerCount: 3, headCount: 4,
-        kvHeadCount: 2, headDim: 6, intermediateSize: 24, rmsNormEpsilon: 1e-5, ropeTheta: 10000,
+        kvHeadCount: 2, headDim: 6, intermediateSize: 24, normEpsilon: 1e-5, ropeTheta: 10000,
         ropeScaling: .init(factor: 4, lowFrequencyFactor: 1, highFrequencyFactor: 4, originalMaxPositionEmbeddings: 16),
         contextLength: 256, attentionQKVBias: true, attentionOutputBias: true, tiedEmbeddings: false)
 
@@ -27,6 +27,36 @@ enum SyntheticModel {
                                    finalNorm: buffer(d, scale: 0.2, offset: 1),
                                    unembedding: buffer(c.vocabularySize * d, scale: 1), ropeFrequencyFactors: nil)
         return try Transformer(config: c, weights: weights, source: "synthetic")
+    }
+
+    /// The same sizes as GPT-2: MHA, LayerNorm with bias, learned positions, GELU MLP with
+    /// biases, biases on every projection, tied unembedding.
+    static let gpt2Config = ModelConfig(
+        architecture: .gpt2, vocabularySize: 53, hiddenSize: 16, layerCount: 3, headCount: 4,
+        kvHeadCount: 4, headDim: 4, intermediateSize: 24, normEpsilon: 1e-5, ropeTheta: 10000, ropeScaling: nil,
+        contextLength: 64, attentionQKVBias: true, attentionOutputBias: true, tiedEmbeddings: true)
+
+    static func makeGPT2(seed: UInt64 = 9) throws -> Transformer {
+        var random = SplitMix64(seed: seed)
+        let c = gpt2Config
+        func buffer(_ count: Int, scale: Float, offset: Float = 0) -> FloatBuffer {
+            FloatBuffer((0..<count).map { _ in offset + scale * random.nextSignedUnit() })
+        }
+        let d = c.hiddenSize, w = 3 * c.attentionWidth, f = c.intermediateSize
+        let layers = (0..<c.layerCount).map { _ in
+            LayerWeights(attentionNorm: buffer(d, scale: 0.2, offset: 1), attentionNormBias: buffer(d, scale: 0.2),
+                         qkv: buffer(w * d, scale: 0.5), qkvBias: buffer(w, scale: 0.2),
+                         output: buffer(d * c.attentionWidth, scale: 0.5), outputBias: buffer(d, scale: 0.1),
+                         mlpNorm: buffer(d, scale: 0.2, offset: 1), mlpNormBias: buffer(d, scale: 0.2),
+                         gateUp: buffer(f * d, scale: 0.5), gateUpBias: buffer(f, scale: 0.3),
+                         down: buffer(d * f, scale: 0.5), downBias: buffer(d, scale: 0.1))
+        }
+        let embedding = buffer(c.vocabularySize * d, scale: 1)
+        let weights = ModelWeights(embedding: embedding, layers: layers, finalNorm: buffer(d, scale: 0.2, offset: 1),
+                                   finalNormBias: buffer(d, scale: 0.2),
+                                   positionEmbedding: buffer(c.contextLength * d, scale: 0.5),
+                                   unembedding: embedding, ropeFrequencyFactors: nil)
+        return try Transformer(config: c, weights: weights, source: "synthetic-gpt2")
     }
 
     static func tokens(_ count: Int, seed: UInt64) -> [Int32] {

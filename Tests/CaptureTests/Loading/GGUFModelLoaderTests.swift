@@ -10,7 +10,7 @@ final class GGUFModelLoaderTests: XCTestCase {
     private var directory: TemporaryGGUFDirectory!
     private var config = ModelConfig(
         architecture: .llama, vocabularySize: 6, hiddenSize: 8, layerCount: 2, headCount: 4, kvHeadCount: 2,
-        headDim: 4, intermediateSize: 12, rmsNormEpsilon: 1e-5, ropeTheta: 10000, ropeScaling: nil,
+        headDim: 4, intermediateSize: 12, normEpsilon: 1e-5, ropeTheta: 10000, ropeScaling: nil,
         contextLength: 64, attentionQKVBias: false, attentionOutputBias: false, tiedEmbeddings: false)
 
     /// Qwen2 as llama.cpp writes it: q/k/v biases, and q/k rows NOT permuted (NEOX RoPE).
@@ -71,7 +71,7 @@ final class GGUFModelLoaderTests: XCTestCase {
         builder.add("\(a).attention.key_length", .uint32(UInt32(c.headDim)))
         builder.add("\(a).attention.value_length", .uint32(UInt32(c.headDim)))
         builder.add("\(a).feed_forward_length", .uint32(UInt32(c.intermediateSize)))
-        builder.add("\(a).attention.layer_norm_rms_epsilon", .float32(c.rmsNormEpsilon))
+        builder.add("\(a).attention.layer_norm_rms_epsilon", .float32(c.normEpsilon))
         builder.add("\(a).rope.freq_base", .float32(c.ropeTheta))
         builder.add("\(a).context_length", .uint32(UInt32(c.contextLength)))
         if withTokenizer {

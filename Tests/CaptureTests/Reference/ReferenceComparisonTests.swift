@@ -27,6 +27,10 @@ final class ReferenceComparisonTests: XCTestCase {
         try compare(model: Fixtures.url("models/tiny-mistral").path, fixture: "tiny-mistral")
     }
 
+    func testTinyGPT2WithLayerNormLearnedPositionsAndConv1DWeights() throws {
+        try compare(model: Fixtures.url("models/tiny-gpt2").path, fixture: "tiny-gpt2")
+    }
+
     func testSmolLM2FromGGUF() throws {
         guard let path = Fixtures.defaultModel?.path else {
             throw XCTSkip("default model not downloaded (scripts/setup-model)")

@@ -22,6 +22,48 @@ enum BackwardKernels {
         }
     }
 
+    /// Reverse of Kernels.layerNormStatistics + applyLayerNorm (y = gamma * xhat + beta,
+    /// xhat = (x - m) * s, s = 1/sqrt(var(x) + eps)), mean and scale included (not frozen):
+    ///     dx += s * (gamma * dy - mean_j(gamma_j dy_j) - xhat * mean_j(gamma_j dy_j xhat_j))
+    /// x, dy, dx: [N, D]; mean, scale: [N] (the forward's m and s); gamma: [D]
+    static func layerNorm(_ x: UnsafePointer<Float>, mean: UnsafePointer<Float>, scale: UnsafePointer<Float>,
+                          gamma: UnsafePointer<Float>, dy: UnsafePointer<Float>, rows: Int, width: Int,
+                          addingInto dx: UnsafeMutablePointer<Float>) {
+        forEachRowRange(rows) { range in
+            for r in range {
+                let xr = x + r * width, dyr = dy + r * width, dxr = dx + r * width, m = mean[r], s = scale[r]
+                var sum: Float = 0, dot: Float = 0
+                for i in 0..<width {
+                    let g = gamma[i] * dyr[i]
+                    sum += g
+                    dot += g * ((xr[i] - m) * s)
+                }
+                let meanG = sum / Float(width), meanGX = dot / Float(width)
+                for i in 0..<width {
+                    dxr[i] += s * (gamma[i] * dyr[i] - meanG - (xr[i] - m) * s * meanGX)
+                }
+            }
+        }
+    }
+
+    /// Reverse of Kernels.geluTanh (y = 0.5 x (1 + t), t = tanh(c (x + 0.044715 x^3))):
+    ///     dx = dy * (0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 * 0.044715 x^2))
+    /// x: [N, F] (the forward's input) ; dy: [N, F] -> dx: [N, F]
+    static func geluTanh(_ x: UnsafePointer<Float>, dy: UnsafePointer<Float>, rows: Int, width: Int,
+                         into dx: UnsafeMutablePointer<Float>) {
+        let c = Kernels.geluTanhFactor
+        forEachRowRange(rows) { range in
+            for r in range {
+                let xr = x + r * width, dyr = dy + r * width, dxr = dx + r * width
+                for i in 0..<width {
+                    let v = xr[i]
+                    let t = tanhf(c * (v + 0.044715 * (v * v * v)))
+                    dxr[i] = dyr[i] * (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * c * (1 + 3 * 0.044715 * v * v))
+                }
+            }
+        }
+    }
+
     /// Reverse of Kernels.swiGLU (act = silu(gate) * up, silu(x) = x * sigmoid(x)):
     ///     dgate = dact * up * sigmoid(gate) * (1 + gate * (1 - sigmoid(gate))),  dup = dact * silu(gate)
     /// gateUp: [N, 2F] (the forward's input), dAct: [N, F] -> dGateUp: [N, 2F]

@@ -9,6 +9,7 @@ import Shared
 /// every layer, so memory does not grow with depth beyond the two stored residual streams.
 final class BlockBackward {
     private let config: ModelConfig
+    private let norm: Norm
     private let rope: RotaryEmbedding
     private let attention: AttentionBackward
     private let layout: BatchLayout
@@ -17,16 +18,18 @@ final class BlockBackward {
 
     private let normed: FloatBuffer    // [N, D]
     private let scale: FloatBuffer     // [N]
+    private let mean: FloatBuffer      // [N] (LayerNorm)
     private let qkv: FloatBuffer       // [N, W]
-    private let gateUp: FloatBuffer    // [N, 2F]
+    private let gateUp: FloatBuffer    // [N, 2F]; GELU MLP: [N, F] pre-activations
     private let dAct: FloatBuffer      // [N, F]
-    private let dGateUp: FloatBuffer   // [N, 2F]
+    private let dGateUp: FloatBuffer   // [N, 2F]; GELU MLP: [N, F]
     private let dNormed: FloatBuffer   // [N, D]
     private let dz: FloatBuffer        // [N, H * E]
     private let dqkv: FloatBuffer      // [N, W]
 
-    init(config: ModelConfig, rope: RotaryEmbedding, layout: BatchLayout) {
+    init(config: ModelConfig, norm: Norm, rope: RotaryEmbedding, layout: BatchLayout) {
         self.config = config
+        self.norm = norm
         self.rope = rope
         self.layout = layout
         attention = AttentionBackward(config: config)
@@ -38,6 +41,7 @@ final class BlockBackward {
         let w = (config.headCount + 2 * config.kvHeadCount) * config.headDim
         normed = FloatBuffer(count: n * d)
         scale = FloatBuffer(count: n)
+        mean = FloatBuffer(count: n)
         qkv = FloatBuffer(count: n * w)
         gateUp = FloatBuffer(count: n * 2 * f)
         dAct = FloatBuffer(count: n * f)
@@ -54,27 +58,36 @@ final class BlockBackward {
              request: GradientRequest, receive: (GradientTensor) -> Void) {
         let n = layout.tokenCount, d = config.hiddenSize, f = config.intermediateSize
         let h = config.headCount, k = config.kvHeadCount, e = config.headDim
-        let w = (h + 2 * k) * e, zWidth = h * e, eps = config.rmsNormEpsilon
+        let w = (h + 2 * k) * e, zWidth = h * e
 
-        // MLP block, forward: gateUp = rmsnorm(xm) · W_gu^T
-        Kernels.rmsScale(xm, rows: n, width: d, epsilon: eps, into: scale.pointer)
-        Kernels.applyRMSNorm(xm, scale: scale.pointer, gamma: layer.mlpNorm.pointer, rows: n, width: d,
-                             into: normed.pointer)
-        BLAS.matmulTransposedB(normed.pointer, lda: d, layer.gateUp.pointer, ldb: d, gateUp.pointer, ldc: 2 * f,
-                               m: n, n: 2 * f, k: d)
-        // MLP block, backward: dact = g · W_down; dgateUp = swiglu'; dnormed = dgateUp · W_gu
+        // MLP block, forward: normed = norm(xm), then the MLP's input projection
+        norm.run(xm, gamma: layer.mlpNorm, beta: layer.mlpNormBias, rows: n, width: d, scale: scale.pointer,
+                 mean: mean.pointer, into: normed.pointer)
+        // MLP block, backward: dact = g · W_down, through the activation, dnormed = d(input) · W_in
         BLAS.matmul(g, lda: d, layer.down.pointer, ldb: f, dAct.pointer, ldc: f, m: n, n: f, k: d)
-        BackwardKernels.swiGLU(gateUp.pointer, dAct: dAct.pointer, rows: n, width: f, into: dGateUp.pointer)
-        BLAS.matmul(dGateUp.pointer, lda: 2 * f, layer.gateUp.pointer, ldb: d, dNormed.pointer, ldc: d,
-                    m: n, n: d, k: 2 * f)
-        BackwardKernels.rmsNorm(xm, scale: scale.pointer, gamma: layer.mlpNorm.pointer, dy: dNormed.pointer,
-                                rows: n, width: d, addingInto: g)
+        switch config.architecture.mlp {
+        case .swiGLU:
+            BLAS.matmulTransposedB(normed.pointer, lda: d, layer.gateUp.pointer, ldb: d, gateUp.pointer, ldc: 2 * f,
+                                   m: n, n: 2 * f, k: d)
+            BackwardKernels.swiGLU(gateUp.pointer, dAct: dAct.pointer, rows: n, width: f, into: dGateUp.pointer)
+            BLAS.matmul(dGateUp.pointer, lda: 2 * f, layer.gateUp.pointer, ldb: d, dNormed.pointer, ldc: d,
+                        m: n, n: d, k: 2 * f)
+        case .gelu:
+            // pre = normed · W_fc^T + b_fc: [N, F]
+            BLAS.matmulTransposedB(normed.pointer, lda: d, layer.gateUp.pointer, ldb: d, gateUp.pointer, ldc: f,
+                                   m: n, n: f, k: d)
+            Kernels.addBias(layer.gateUpBias!.pointer, to: gateUp.pointer, count: n, width: f)
+            BackwardKernels.geluTanh(gateUp.pointer, dy: dAct.pointer, rows: n, width: f, into: dGateUp.pointer)
+            BLAS.matmul(dGateUp.pointer, lda: f, layer.gateUp.pointer, ldb: d, dNormed.pointer, ldc: d,
+                        m: n, n: d, k: f)
+        }
+        norm.backward(xm, scale: scale.pointer, mean: mean.pointer, gamma: layer.mlpNorm, dy: dNormed.pointer,
+                      rows: n, width: d, addingInto: g)
         // g = dM/d resid_mid
 
-        // Attention block, forward: qkv = rmsnorm(x) · W_qkv^T + b, RoPE on q and k
-        Kernels.rmsScale(x, rows: n, width: d, epsilon: eps, into: scale.pointer)
-        Kernels.applyRMSNorm(x, scale: scale.pointer, gamma: layer.attentionNorm.pointer, rows: n, width: d,
-                             into: normed.pointer)
+        // Attention block, forward: qkv = norm(x) · W_qkv^T + b, RoPE on q and k
+        norm.run(x, gamma: layer.attentionNorm, beta: layer.attentionNormBias, rows: n, width: d,
+                 scale: scale.pointer, mean: mean.pointer, into: normed.pointer)
         BLAS.matmulTransposedB(normed.pointer, lda: d, layer.qkv.pointer, ldb: d, qkv.pointer, ldc: w,
                                m: n, n: w, k: d)
         if let bias = layer.qkvBias { Kernels.addBias(bias.pointer, to: qkv.pointer, count: n, width: w) }
@@ -93,14 +106,15 @@ final class BlockBackward {
         }
         rotate(dqkv.pointer, inverse: true)
         BLAS.matmul(dqkv.pointer, lda: w, layer.qkv.pointer, ldb: d, dNormed.pointer, ldc: d, m: n, n: d, k: w)
-        BackwardKernels.rmsNorm(x, scale: scale.pointer, gamma: layer.attentionNorm.pointer, dy: dNormed.pointer,
-                                rows: n, width: d, addingInto: g)
+        norm.backward(x, scale: scale.pointer, mean: mean.pointer, gamma: layer.attentionNorm, dy: dNormed.pointer,
+                      rows: n, width: d, addingInto: g)
         if request.points.contains(.residPre(l)) { hand(.residPre(l), [n, d], g, receive) }
     }
 
     /// RoPE on the q and k columns of every sequence's rows: the forward rotation, or its
     /// transpose (a rotation by -angle), which carries dq and dk back through it. rows: [N, W]
     private func rotate(_ rows: UnsafeMutablePointer<Float>, inverse: Bool) {
+        guard config.architecture.positions == .rotary else { return }
         let h = config.headCount, k = config.kvHeadCount, e = config.headDim, w = (h + 2 * k) * e
         for (span, rotation) in zip(layout.sequences, rotations) {
             let start = rows + span.rowStart * w, sin = inverse ? rotation.inverseSin : rotation.sin

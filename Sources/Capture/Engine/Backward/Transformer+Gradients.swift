@@ -42,9 +42,9 @@ extension Transformer {
         let stored = config.layerCount - lowest
 
         // Forward, keeping what the reverse pass reads: resid_pre and resid_mid of the layers
-        // it goes through ([L - lowest, N, D] each), resid_final [N, D] and its norm scale [N].
+        // it goes through ([L - lowest, N, D] each) and resid_final [N, D].
         let residPre = FloatBuffer(count: stored * n * d), residMid = FloatBuffer(count: stored * n * d)
-        let residFinal = FloatBuffer(count: n * d), finalScale = FloatBuffer(count: n)
+        let residFinal = FloatBuffer(count: n * d)
         let passHooks = hooks?.copy() ?? Hooks()
         for l in lowest..<config.layerCount {
             let offset = (l - lowest) * n * d
@@ -52,7 +52,6 @@ extension Transformer {
             passHooks.add(.residMid(l)) { (residMid.pointer + offset).update(from: $0.values.baseAddress!, count: n * d) }
         }
         passHooks.add(.residFinal) { residFinal.pointer.update(from: $0.values.baseAddress!, count: n * d) }
-        passHooks.add(.finalNormScale) { finalScale.pointer.update(from: $0.values.baseAddress!, count: n) }
         let output = try forward(prompts.map { SequenceInput(tokens: $0.tokens) }, logits: .last, hooks: passHooks)
         let layout = output.layout
 
@@ -66,15 +65,14 @@ extension Transformer {
             gradient.withUnsafeBufferPointer { (dLogits.pointer + b * v).update(from: $0.baseAddress!, count: v) }
         }
         let g = FloatBuffer(count: n * d)
-        finalNormBackward(dLogits: dLogits.pointer, residFinal: residFinal.pointer, scale: finalScale.pointer,
-                          layout: layout, into: g.pointer)
+        finalNormBackward(dLogits: dLogits.pointer, residFinal: residFinal.pointer, layout: layout, into: g.pointer)
         if request.points.contains(.residFinal) {
             receive(GradientTensor(point: .residFinal, shape: [n, d],
                                    values: UnsafeBufferPointer(start: g.pointer, count: n * d), layout: layout,
                                    sequence: nil))
         }
 
-        let block = BlockBackward(config: config, rope: RotaryEmbedding(config: config, frequencyFactors: weights.ropeFrequencyFactors),
+        let block = BlockBackward(config: config, norm: norm, rope: RotaryEmbedding(config: config, frequencyFactors: weights.ropeFrequencyFactors),
                                   layout: layout)
         for l in stride(from: config.layerCount - 1, through: lowest, by: -1) {
             let offset = (l - lowest) * n * d
@@ -84,20 +82,22 @@ extension Transformer {
         return GradientPassOutput(forward: output, metricValues: values)
     }
 
-    /// Reverse of the final RMSNorm and the unembedding at each sequence's last row (the scale
-    /// is differentiated too, not frozen). dLogits: [B, V]; residFinal: [N, D]; scale: [N]
-    /// -> g: [N, D], zero outside the answer rows.
+    /// Reverse of the final norm and the unembedding at each sequence's last row (the norm's
+    /// statistics, recomputed from resid_final, are differentiated too, not frozen).
+    /// dLogits: [B, V]; residFinal: [N, D] -> g: [N, D], zero outside the answer rows.
     private func finalNormBackward(dLogits: UnsafePointer<Float>, residFinal: UnsafePointer<Float>,
-                                   scale: UnsafePointer<Float>, layout: BatchLayout, into g: UnsafeMutablePointer<Float>) {
+                                   layout: BatchLayout, into g: UnsafeMutablePointer<Float>) {
         let d = config.hiddenSize, v = config.vocabularySize, count = layout.sequences.count
         let rows = layout.sequences.map { $0.rowStart + $0.tokenCount - 1 }
         let dNormed = FloatBuffer(count: count * d)   // [B, D] = dLogits · W_U
         BLAS.matmul(dLogits, lda: v, weights.unembedding.pointer, ldb: d, dNormed.pointer, ldc: d, m: count, n: d, k: v)
-        let x = FloatBuffer(count: count * d), rowScales = FloatBuffer(rows.map { scale[$0] })
+        let x = FloatBuffer(count: count * d)                                        // [B, D]
+        let rowScales = FloatBuffer(count: count), rowMeans = FloatBuffer(count: count)  // [B]
         let dx = FloatBuffer(count: count * d)
         for (b, r) in rows.enumerated() { (x.pointer + b * d).update(from: residFinal + r * d, count: d) }
-        BackwardKernels.rmsNorm(x.pointer, scale: rowScales.pointer, gamma: weights.finalNorm.pointer,
-                                dy: dNormed.pointer, rows: count, width: d, addingInto: dx.pointer)
+        norm.statistics(x.pointer, rows: count, width: d, scale: rowScales.pointer, mean: rowMeans.pointer)
+        norm.backward(x.pointer, scale: rowScales.pointer, mean: rowMeans.pointer, gamma: weights.finalNorm,
+                      dy: dNormed.pointer, rows: count, width: d, addingInto: dx.pointer)
         for (b, r) in rows.enumerated() { (g + r * d).update(from: dx.pointer + b * d, count: d) }
     }
 }

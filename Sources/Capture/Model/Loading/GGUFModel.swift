@@ -24,8 +24,8 @@ extension ModelConfig {
     /// Reads the architecture's hyper-parameters from GGUF metadata (`{arch}.*` keys).
     init(gguf file: GGUFFile) throws {
         let arch = try file.string("general.architecture")
-        guard let architecture = Architecture(rawValue: arch) else {
-            throw InputError(file: file.path, "unsupported architecture '\(arch)' (supported: \(Architecture.allCases.map(\.rawValue).joined(separator: ", ")))")
+        guard let architecture = Architecture(rawValue: arch), architecture != .gpt2 else {
+            throw InputError(file: file.path, "unsupported architecture '\(arch)' in GGUF (supported: llama, qwen2; GPT-2 loads from Hugging Face safetensors)")
         }
         let hidden = try file.int("\(arch).embedding_length")
         let heads = try file.int("\(arch).attention.head_count")
@@ -49,7 +49,7 @@ extension ModelConfig {
             kvHeadCount: try file.optionalInt("\(arch).attention.head_count_kv") ?? heads,
             headDim: headDim,
             intermediateSize: try file.int("\(arch).feed_forward_length"),
-            rmsNormEpsilon: try file.float("\(arch).attention.layer_norm_rms_epsilon"),
+            normEpsilon: try file.float("\(arch).attention.layer_norm_rms_epsilon"),
             ropeTheta: try file.optionalFloat("\(arch).rope.freq_base") ?? 10000,
             ropeScaling: nil,
             contextLength: try file.optionalInt("\(arch).context_length") ?? 2048,

@@ -69,8 +69,10 @@ public enum ModelLoader {
         let config = try ModelConfig(huggingFaceConfigAt: configURL)
         let checkpoint = try SafetensorsCheckpoint(directory: directory)
         let tokenizer = try TokenizerLoader.load(directory: directory)
-        let weights = try WeightAssembler(source: SafetensorsTensorSource(checkpoint: checkpoint),
-                                          names: .huggingFace, config: config,
+        let tensors = SafetensorsTensorSource(checkpoint: checkpoint)
+        let gpt2 = config.architecture == .gpt2
+        let weights = try WeightAssembler(source: gpt2 ? GPT2TensorSource(base: tensors) : tensors,
+                                          names: gpt2 ? .gpt2 : .huggingFace, config: config,
                                           undoQueryKeyPermutation: false).assemble()
         let types = Dictionary(checkpoint.tensorNames.compactMap { checkpoint.info($0) }.map { ($0.dtype.rawValue, 1) },
                                uniquingKeysWith: +)

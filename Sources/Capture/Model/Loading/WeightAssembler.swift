@@ -3,7 +3,7 @@ import Shared
 // Legend: D = d_model, H = query heads, K = KV heads, E = head_dim, F = d_ff, V = vocabulary.
 
 /// Builds the engine's ModelWeights from a checkpoint: checks every tensor's shape, fuses
-/// q/k/v and gate/up, and fails on any missing or unused tensor (a name-table mistake must
+/// q/k/v and gate/up (SwiGLU), reads norm and MLP biases where the architecture has them, and fails on any missing or unused tensor (a name-table mistake must
 /// not load silently).
 struct WeightAssembler {
     let source: TensorSource
@@ -29,6 +29,7 @@ struct WeightAssembler {
 
         let c = config, d = c.hiddenSize, e = c.headDim, f = c.intermediateSize
         let queryRows = c.headCount * e, kvRows = c.kvHeadCount * e
+        let layerNorm = c.architecture.normalization == .layer, gelu = c.architecture.mlp == .gelu
 
         let embedding = FloatBuffer(try read(names.embedding, [c.vocabularySize, d]))
         var layers: [LayerWeights] = []
@@ -49,17 +50,27 @@ struct WeightAssembler {
                 key = Self.unpermuteRoPERows(key, heads: c.kvHeadCount, headDim: e, width: d)
             }
             let value = try read(n.value, [kvRows, d])
+            func normBias(_ name: String) throws -> FloatBuffer? {
+                layerNorm ? FloatBuffer(try read(name, [d])) : nil
+            }
             layers.append(LayerWeights(
                 attentionNorm: FloatBuffer(try read(n.attentionNorm, [d])),
+                attentionNormBias: try normBias(n.attentionNormBias),
                 qkv: FloatBuffer(query + key + value),
                 qkvBias: qkvBias,
                 output: FloatBuffer(try read(n.output, [d, queryRows])),
                 outputBias: c.attentionOutputBias ? FloatBuffer(try read(n.outputBias, [d])) : nil,
                 mlpNorm: FloatBuffer(try read(n.mlpNorm, [d])),
-                gateUp: FloatBuffer(try read(n.gate, [f, d]) + read(n.up, [f, d])),
-                down: FloatBuffer(try read(n.down, [d, f]))))
+                mlpNormBias: try normBias(n.mlpNormBias),
+                gateUp: FloatBuffer(gelu ? try read(n.up, [f, d]) : try read(n.gate, [f, d]) + read(n.up, [f, d])),
+                gateUpBias: gelu ? FloatBuffer(try read(n.upBias, [f])) : nil,
+                down: FloatBuffer(try read(n.down, [d, f])),
+                downBias: gelu ? FloatBuffer(try read(n.downBias, [d])) : nil))
         }
         let finalNorm = FloatBuffer(try read(names.finalNorm, [d]))
+        let finalNormBias = layerNorm ? FloatBuffer(try read(names.finalNormBias, [d])) : nil
+        let positionEmbedding = c.architecture.positions == .learned
+            ? FloatBuffer(try read(names.positionEmbedding, [c.contextLength, d])) : nil
         let unembedding: FloatBuffer
         if c.tiedEmbeddings {
             // Tied checkpoints may still carry a copy of the matrix; it is the embedding.
@@ -78,8 +89,8 @@ struct WeightAssembler {
             let listed = unused.prefix(5).joined(separator: ", ") + (unused.count > 5 ? ", ..." : "")
             throw InputError(file: source.path, "\(unused.count) tensors the \(c.architecture.rawValue) architecture does not use: \(listed)")
         }
-        return ModelWeights(embedding: embedding, layers: layers, finalNorm: finalNorm,
-                            unembedding: unembedding, ropeFrequencyFactors: frequencyFactors)
+        return ModelWeights(embedding: embedding, layers: layers, finalNorm: finalNorm, finalNormBias: finalNormBias,
+                            positionEmbedding: positionEmbedding, unembedding: unembedding, ropeFrequencyFactors: frequencyFactors)
     }
 
     /// Inverse of llama.cpp's `permute` (convert_hf_to_gguf.py): within each head the GGUF rows

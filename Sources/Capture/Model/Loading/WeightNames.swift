@@ -2,6 +2,8 @@
 struct LayerWeightNames {
     let attentionNorm, query, key, value, output, mlpNorm, gate, up, down: String
     let queryBias, keyBias, valueBias, outputBias: String
+    /// LayerNorm biases and the GELU MLP's biases (GPT-2); absent from RMSNorm/SwiGLU models.
+    var attentionNormBias = "", mlpNormBias = "", upBias = "", downBias = ""
 }
 
 /// Where each of the engine's weights sits in a checkpoint format: the only per-format
@@ -9,6 +11,10 @@ struct LayerWeightNames {
 struct WeightNames: Sendable {
     let embedding: String
     let finalNorm: String
+    /// LayerNorm models only.
+    var finalNormBias = ""
+    /// Learned absolute positions (GPT-2's wpe).
+    var positionEmbedding = ""
     /// Absent from models that tie the unembedding to the embedding.
     let unembedding: String
     /// Present in GGUF files of Llama 3.1-style models only.
@@ -16,6 +22,19 @@ struct WeightNames: Sendable {
     /// Names that may be present and carry nothing the engine needs.
     let ignorable: @Sendable (String) -> Bool
     let layer: @Sendable (Int) -> LayerWeightNames
+
+    init(embedding: String, finalNorm: String, finalNormBias: String = "", positionEmbedding: String = "",
+         unembedding: String, ropeFrequencies: String?, ignorable: @escaping @Sendable (String) -> Bool,
+         layer: @escaping @Sendable (Int) -> LayerWeightNames) {
+        self.embedding = embedding
+        self.finalNorm = finalNorm
+        self.finalNormBias = finalNormBias
+        self.positionEmbedding = positionEmbedding
+        self.unembedding = unembedding
+        self.ropeFrequencies = ropeFrequencies
+        self.ignorable = ignorable
+        self.layer = layer
+    }
 
     /// llama.cpp's names (gguf-py's tensor_mapping).
     static let gguf = WeightNames(
@@ -46,5 +65,27 @@ struct WeightNames: Sendable {
                 gate: p + "mlp.gate_proj.weight", up: p + "mlp.up_proj.weight", down: p + "mlp.down_proj.weight",
                 queryBias: p + "self_attn.q_proj.bias", keyBias: p + "self_attn.k_proj.bias",
                 valueBias: p + "self_attn.v_proj.bias", outputBias: p + "self_attn.o_proj.bias")
+        })
+
+    /// GPT-2's names as GPT2TensorSource presents them: without the `transformer.` prefix, the
+    /// fused c_attn split into q, k and v, Conv1D weights transposed to [out, in].
+    static let gpt2 = WeightNames(
+        embedding: "wte.weight", finalNorm: "ln_f.weight", finalNormBias: "ln_f.bias",
+        positionEmbedding: "wpe.weight", unembedding: "lm_head.weight", ropeFrequencies: nil,
+        // The causal-mask buffers older checkpoints saved with the weights.
+        ignorable: { $0.hasSuffix(".attn.bias") || $0.hasSuffix(".attn.masked_bias") },
+        layer: { l in
+            let p = "h.\(l)."
+            var names = LayerWeightNames(
+                attentionNorm: p + "ln_1.weight", query: p + "attn.c_attn.q.weight", key: p + "attn.c_attn.k.weight",
+                value: p + "attn.c_attn.v.weight", output: p + "attn.c_proj.weight", mlpNorm: p + "ln_2.weight",
+                gate: "", up: p + "mlp.c_fc.weight", down: p + "mlp.c_proj.weight",
+                queryBias: p + "attn.c_attn.q.bias", keyBias: p + "attn.c_attn.k.bias",
+                valueBias: p + "attn.c_attn.v.bias", outputBias: p + "attn.c_proj.bias")
+            names.attentionNormBias = p + "ln_1.bias"
+            names.mlpNormBias = p + "ln_2.bias"
+            names.upBias = p + "mlp.c_fc.bias"
+            names.downBias = p + "mlp.c_proj.bias"
+            return names
         })
 }
