@@ -173,6 +173,7 @@ final class DumpBadInputTests: XCTestCase {
         try Data("not hdf5".utf8).write(to: URL(fileURLWithPath: text))
         try assertRefused([text], culprit: text, problem: "HDF5")
         try assertRefused([path("absent.h5")], culprit: path("absent.h5"), problem: "does not exist")
+        try assertRefused([""], culprit: "error: ", problem: "the dump path is empty")
     }
 
     func testAFileGivenTwiceIsRefused() throws {

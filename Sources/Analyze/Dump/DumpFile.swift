@@ -24,6 +24,7 @@ public final class DumpFile: @unchecked Sendable {
     public let sizes: [String: [String: Int]]
 
     public init(path: String) throws {
+        guard !path.isEmpty else { throw InputError(file: nil, "the dump path is empty") }
         guard FileManager.default.fileExists(atPath: path) else { throw InputError(file: path, "does not exist") }
         let file = try HDF5File.open(path, mode: .readOnly)
         self.path = path

@@ -98,25 +98,12 @@ public struct ExactAblation: Sendable {
                 if let f = dump.files.firstIndex(where: { $0.path == file.path }) { meanIndexByFile[f] = fileIndex }
             }
             let fail = { (what: String) in InputError(file: file.path, "/\(group) row \(row): \(what)") }
-            let logprob = try column(file, "gold_logprob"), flags = try column(file, "correct"), logits = try column(file, "label_logits")
-            let argmax = try column(file, "argmax")
-            let member = classification ? try column(file, "in_label_set") : []
-            for h in 0..<s {
-                let at = row * s + h
-                guard logprob[at].isFinite, logprob[at] <= 1e-3 else { throw fail("gold_logprob is \(logprob[at]), not a log-probability") }
-                guard flags[at] == 0 || flags[at] == 1, !classification || member[at] == 0 || member[at] == 1 else {
-                    throw fail("correct or in_label_set is not 0 or 1")
-                }
-                guard argmax[at] >= 0 else { throw fail("argmax is \(argmax[at]), not a token id") }
-                goldLogprob[slot * s + h] = logprob[at]
-                correct[slot * s + h] = flags[at]
-                if classification { inLabelSet[slot * s + h] = member[at] }
-                for label in 0..<y {
-                    let value = logits[at * y + label]
-                    guard value.isFinite else { throw fail("label_logits hold a non-finite value") }
-                    labelLogits[(slot * s + h) * y + label] = value
-                }
-            }
+            let cells = AnswerMetricCells(prefix: "", goldLogprob: try column(file, "gold_logprob"), correct: try column(file, "correct"),
+                                          argmax: try column(file, "argmax"),
+                                          inLabelSet: classification ? try column(file, "in_label_set") : nil,
+                                          labelLogits: try column(file, "label_logits"))
+            try cells.copy(row: row, cells: s, labels: y, to: slot, fail: fail, goldLogprob: &goldLogprob, correct: &correct,
+                           inLabelSet: &inLabelSet, labelLogits: &labelLogits)
             done[slot] = true
         }
         self.run = run

@@ -46,28 +46,16 @@ public struct SteeringResults: Sendable {
             }
             let values = loaded!.values
             let fail = { (what: String) in InputError(file: file.path, "/\(group) row \(row): \(what)") }
-            let logprob = values["steer_gold_logprob"]!, flags = values["steer_correct"]!, argmax = values["steer_argmax"]!
-            let logits = values["steer_label_logits"]!, member = values["steer_in_label_set"] ?? [], away = values["outside_scoring"]!
+            let away = values["outside_scoring"]!
             for vector in 0..<v {
                 guard away[row * v + vector] == 0 || away[row * v + vector] == 1 else { throw fail("outside_scoring is not 0 or 1") }
                 outside[slot * v + vector] = away[row * v + vector] == 1
             }
-            for c in 0..<cell {
-                let at = row * cell + c
-                guard logprob[at].isFinite, logprob[at] <= 1e-3 else { throw fail("steer_gold_logprob is \(logprob[at]), not a log-probability") }
-                guard flags[at] == 0 || flags[at] == 1, !classification || member[at] == 0 || member[at] == 1 else {
-                    throw fail("steer_correct or steer_in_label_set is not 0 or 1")
-                }
-                guard argmax[at] >= 0 else { throw fail("steer_argmax is \(argmax[at]), not a token id") }
-                goldLogprob[slot * cell + c] = logprob[at]
-                correct[slot * cell + c] = flags[at]
-                if classification { inLabelSet[slot * cell + c] = member[at] }
-                for label in 0..<y {
-                    let value = logits[at * y + label]
-                    guard value.isFinite else { throw fail("steer_label_logits hold a non-finite value") }
-                    labelLogits[(slot * cell + c) * y + label] = value
-                }
-            }
+            let cells = AnswerMetricCells(prefix: "steer_", goldLogprob: values["steer_gold_logprob"]!, correct: values["steer_correct"]!,
+                                          argmax: values["steer_argmax"]!, inLabelSet: values["steer_in_label_set"],
+                                          labelLogits: values["steer_label_logits"]!)
+            try cells.copy(row: row, cells: cell, labels: y, to: slot, fail: fail, goldLogprob: &goldLogprob, correct: &correct,
+                           inLabelSet: &inLabelSet, labelLogits: &labelLogits)
             done[slot] = true
         }
         self.run = run
