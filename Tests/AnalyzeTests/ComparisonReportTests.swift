@@ -246,13 +246,7 @@ final class ComparisonReportTests: XCTestCase {
 
     /// `icl-analyze report` refuses `dump` with one line naming it and saying `problem`.
     private func assertRefused(_ dump: String, says problem: String, file: StaticString = #filePath, line: UInt = #line) throws {
-        let out = path("refused")
-        let result = try CommandLineTool.run("icl-analyze", ["report", dump, "--out", out])
-        XCTAssertEqual(result.status, 1, result.standardError, file: file, line: line)
-        XCTAssertEqual(result.standardError.split(separator: "\n").count, 1, result.standardError, file: file, line: line)
-        XCTAssertTrue(result.standardError.contains(dump), result.standardError, file: file, line: line)
-        XCTAssertTrue(result.standardError.contains(problem), "does not say \(problem): \(result.standardError)", file: file, line: line)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: out), "a refused report leaves no folder", file: file, line: line)
+        try assertReportRefused(dump, out: path("refused"), says: problem, file: file, line: line)
     }
 
     func testDamagedSteeringAndFVInductionRunsAreRefusedWithOneLine() throws {
