@@ -12,9 +12,12 @@ public struct SyntheticModelSpec: Sendable, Hashable {
     /// Store /model/b_O (the optional output-projection bias).
     public var outputBias: Bool
     public var rmsNormEpsilon: Double
+    /// An RMSNorm on each layer's attention output before the residual add, as Gemma 3's
+    /// (format 1.4's /model attention_output_norm "rms").
+    public var attentionOutputNorm: Bool
 
     public init(layers: Int, heads: Int, kvHeads: Int, dHead: Int, dModel: Int, vocabulary: Int,
-                outputBias: Bool = false, rmsNormEpsilon: Double = 1e-5) {
+                outputBias: Bool = false, rmsNormEpsilon: Double = 1e-5, attentionOutputNorm: Bool = false) {
         self.layers = layers
         self.heads = heads
         self.kvHeads = kvHeads
@@ -23,6 +26,7 @@ public struct SyntheticModelSpec: Sendable, Hashable {
         self.vocabulary = vocabulary
         self.outputBias = outputBias
         self.rmsNormEpsilon = rmsNormEpsilon
+        self.attentionOutputNorm = attentionOutputNorm
     }
 
     /// SmolLM2-135M's shape.
@@ -137,6 +141,9 @@ public struct SyntheticDumpSpec: Sendable, Hashable {
         guard m.vocabulary >= SyntheticVocabulary.firstOrdinary + 64, m.vocabulary <= Int(Int32.max) else {
             throw fail("vocabulary \(m.vocabulary) is too small (at least \(SyntheticVocabulary.firstOrdinary + 64))")
         }
+        if model.attentionOutputNorm && formatVersion == "1.0" {
+            throw fail("an attention output norm needs format 1.4 or later")
+        }
         guard ["1.0", DumpFormat.version].contains(formatVersion) else {
             throw fail("format version \(formatVersion): only 1.0 and \(DumpFormat.version) can be written")
         }
@@ -172,6 +179,7 @@ public struct SyntheticDumpSpec: Sendable, Hashable {
 
     /// Whether the file holds `dataset` of the layout.
     func includes(_ dataset: DumpDataset) -> Bool {
-        dataset.optional ? dataset.name == "b_O" && model.outputBias : dataset.isRequired(inVersion: formatVersion)
+        if dataset.name.hasPrefix("attention_output_norm_") { return model.attentionOutputNorm }
+        return dataset.optional ? dataset.name == "b_O" && model.outputBias : dataset.isRequired(inVersion: formatVersion)
     }
 }

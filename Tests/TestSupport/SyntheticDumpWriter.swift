@@ -15,7 +15,7 @@ final class SyntheticDumpWriter {
 
     /// Row datasets: created with the layout, filled by `writeRows`.
     private static let setRowDatasets: Set<String> = [
-        "z", "resid", "final_norm_scale", "label_logits", "head_label_logits", "resid_label_logits",
+        "z", "resid", "final_norm_scale", "attention_output_norm_scale", "label_logits", "head_label_logits", "resid_label_logits",
         "gold_logprob", "argmax", "top_ids", "top_logits", "attention",
     ]
     private static let probeRowDatasets: Set<String> = ["attention_pattern"]
@@ -138,6 +138,7 @@ final class SyntheticDumpWriter {
         let attributes: [String: any HDF5AttributeConvertible] = [
             "vocabulary_size": m.vocabulary, "kv_head_count": m.kvHeads, "rms_norm_epsilon": m.rmsNormEpsilon,
             "tied_embeddings": 1, "final_norm_kind": "rms",
+            "attention_output_norm": m.attentionOutputNorm ? "rms" : "none",
         ]
         let model = self.model, ids = table.ids
         var values: [String: (HDF5Dataset) throws -> Void] = [
@@ -150,6 +151,7 @@ final class SyntheticDumpWriter {
             "token_text": { try $0.writeStrings((0..<m.vocabulary).map { " t\($0)" }) },
         ]
         if let bias = model.bO { values["b_O"] = { try $0.write(bias) } }
+        if let gain = model.outputNormGain { values["attention_output_norm_weight"] = { try $0.write(gain) } }
         let sizes = rootSizes.merging(["unembed_row": ids.count, "vocabulary": m.vocabulary]) { $1 }
         try create(DumpLayout.model, at: "model", sizes: sizes, attributes: attributes, values: values, rowDatasets: [])
     }
@@ -271,6 +273,7 @@ final class SyntheticDumpWriter {
         try write("z", rows.z)
         try write("resid", rows.resid)
         try write("final_norm_scale", rows.finalNormScale)
+        try write("attention_output_norm_scale", rows.outputNormScale)
         try write("label_logits", rows.labelLogits)
         try write("head_label_logits", rows.headLabelLogits)
         try write("resid_label_logits", rows.residLabelLogits)

@@ -6,7 +6,8 @@ import Shared
 // longest prompt in the file, K = top-k.
 
 /// A consistent fake forward pass at the captured positions: z and resid[0] random,
-/// resid[l + 1] = resid[l] + sum_h z_h @ W_O[l, h] + b_O[l] + a random MLP term, and every
+/// resid[l + 1] = resid[l] + sum_h a_h + b_O[l] + a random MLP term with a_h = z_h @ W_O[l, h]
+/// (times s g of an attention output norm when the model has one), and every
 /// derived quantity computed from the values as stored (rounded to float16 first when the
 /// dump stores halves), so the analyzer's identities hold to fp32 rounding. A prompt's rows
 /// come from its own random streams through `SyntheticKernels`' fixed order of operations,
@@ -83,11 +84,32 @@ struct SyntheticForwardPass {
                         stream[local * d + j] = resid(row)[layer * d + j] + mlp[(local * l + layer) * d + j] + bias[layer * d + j]
                     }
                 }
+                // With an attention output norm, a head writes s g ⊙ (z_h @ W_O) with s the
+                // norm's scale of the layer's whole output at that row.
+                var gains = [Float](repeating: 0, count: rows.count * d)    // s g per row: [rows, D]
+                if let gain = model.outputNormGain {
+                    var output = [Float](repeating: 0, count: d)
+                    for row in rows {
+                        var sum = [Float](repeating: 0, count: d)
+                        for head in 0..<h {
+                            let lh = layer * h + head
+                            SyntheticKernels.rowTimesMatrix(z(row) + lh * e, wO.baseAddress! + lh * e * d, count: e, d: d, into: &output)
+                            for j in 0..<d { sum[j] += output[j] }
+                        }
+                        let meanSquare = sum.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(d)
+                        let scale = Float(1 / (meanSquare + m.rmsNormEpsilon).squareRoot())
+                        out.outputNormScale[row * l + layer] = scale
+                        for j in 0..<d { gains[(row - rows.lowerBound) * d + j] = scale * gain[layer * d + j] }
+                    }
+                }
                 for head in 0..<h {
                     let lh = layer * h + head
                     for row in rows {
                         let local = row - rows.lowerBound
                         SyntheticKernels.rowTimesMatrix(z(row) + lh * e, wO.baseAddress! + lh * e * d, count: e, d: d, into: &headOutput)
+                        if model.outputNormGain != nil {
+                            for j in 0..<d { headOutput[j] *= gains[local * d + j] }
+                        }
                         for label in 0..<y {
                             headLogits(row)[lh * y + label] = SyntheticKernels.dot(headOutput, labels.baseAddress! + label * d, count: d)
                         }

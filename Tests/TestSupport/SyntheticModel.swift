@@ -11,6 +11,8 @@ struct SyntheticModel {
     let wO: [Float]               // [L, H, E, D]
     let bO: [Float]?              // [L, D]
     let finalNormWeight: [Float]  // [D]
+    /// g of the attention output norm (spec.attentionOutputNorm), else nil.
+    let outputNormGain: [Float]?  // [L, D]
     /// Attention score offset per head and key category (SyntheticKeyCategory order).
     let attentionBias: [Float]    // [L, H, 5]
     private let seed: UInt64
@@ -41,6 +43,7 @@ struct SyntheticModel {
             bO = nil
         }
         finalNormWeight = (0..<d).map { _ in 1 + 0.2 * rng.nextNormalish() }
+        outputNormGain = spec.attentionOutputNorm ? (0..<(l * d)).map { _ in 1 + 0.2 * rng.nextNormalish() } : nil
         var bias = [Float](repeating: 0, count: l * h * SyntheticKeyCategory.count)
         for i in 0..<(l * h) {
             for c in SyntheticKeyCategory.allCases { bias[i * SyntheticKeyCategory.count + c.rawValue] = rng.nextNormalish() }

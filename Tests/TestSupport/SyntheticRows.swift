@@ -7,6 +7,7 @@ final class SyntheticRows {
     let z: UnsafeMutableBufferPointer<Float>                 // [P, C, L, H, E]
     let resid: UnsafeMutableBufferPointer<Float>             // [P, C, L + 1, D]
     let finalNormScale: UnsafeMutableBufferPointer<Float>    // [P, C]
+    let outputNormScale: UnsafeMutableBufferPointer<Float>   // [P, C, L] (models with an attention output norm)
     let headLabelLogits: UnsafeMutableBufferPointer<Float>   // [P, C, L, H, Y]
     let residLabelLogits: UnsafeMutableBufferPointer<Float>  // [P, C, L + 1, Y]
     let labelLogits: UnsafeMutableBufferPointer<Float>       // [P, Y]
@@ -28,6 +29,7 @@ final class SyntheticRows {
         z = make(p * c * l * h * m.dHead)
         resid = make(p * c * (l + 1) * m.dModel)
         finalNormScale = make(p * c)
+        outputNormScale = make(m.attentionOutputNorm ? p * c * l : 0)
         headLabelLogits = make(p * c * l * h * y)
         residLabelLogits = make(p * c * (l + 1) * y)
         labelLogits = make(p * y)
@@ -39,7 +41,7 @@ final class SyntheticRows {
     }
 
     deinit {
-        for buffer in [z, resid, finalNormScale, headLabelLogits, residLabelLogits, labelLogits, goldLogprob, topLogits, attention] {
+        for buffer in [z, resid, finalNormScale, outputNormScale, headLabelLogits, residLabelLogits, labelLogits, goldLogprob, topLogits, attention] {
             buffer.deallocate()
         }
         argmax.deallocate()
@@ -55,7 +57,7 @@ final class SyntheticRows {
     /// Replaces prompt i's rows by NaN (floats) and -1 (token ids): a not-done row holds no
     /// data, and a reader that forgets the done flag should notice.
     func blank(prompt i: Int) {
-        for buffer in [z, resid, finalNormScale, headLabelLogits, residLabelLogits, labelLogits, goldLogprob, topLogits, attention] {
+        for buffer in [z, resid, finalNormScale, outputNormScale, headLabelLogits, residLabelLogits, labelLogits, goldLogprob, topLogits, attention] {
             Self.rows(of: buffer, prompt: i, of: prompts).update(repeating: .nan)
         }
         Self.rows(of: argmax, prompt: i, of: prompts).update(repeating: -1)

@@ -175,6 +175,7 @@ enum AblationPass {
             let done: [(i: Int, slot: Int)] = chunk.rows.enumerated().compactMap { i, row in slotOf[chunk.file][row].map { (i, $0) } }
             let m = done.count
             let z = scratch.z.pointer, resid = scratch.resid.pointer, streams = scratch.streams.pointer
+            rows.applyAttentionOutputScale(to: z, done: done, layers: l, headWidth: h * e)
             func finalStream(_ i: Int) -> UnsafeMutablePointer<Float> { resid + (i * (l + 1) + l) * d }
 
             /// Adds the metrics of the final streams in `streams` ([streamCount, D]; row r is prompt

@@ -59,6 +59,7 @@ public enum DumpCheck {
                         throw Failure(check: "score matrix", problem: "\(name): every head's \(score) is \(defined.first.map { "\($0)" } ?? "undefined"): a constant score matrix is a bug until shown otherwise")
                     }
                 }
+                try checkAttentionOutputScale(dump: dump, weights: weights, rows: rows, tolerance: tolerance, report: report)
                 try checkStoredProjections(dump: dump, weights: weights, rows: rows, space: space, scores: scores, tolerance: tolerance, report: report)
             }
             for probe in dump.probeNames {
@@ -85,6 +86,36 @@ public enum DumpCheck {
                 }
             }
         }
+    }
+
+    /// attention_output_norm_scale (format 1.4) equals 1/sqrt(mean(o^2)+eps) of the attention
+    /// output o = sum_h z_h @ W_O[l, h] that the stored z and the unscaled W_O give.
+    static func checkAttentionOutputScale(dump: ShardedDump, weights w: DumpWeights, rows: SetRows, tolerance: Float,
+                                          report: (String) -> Void) throws {
+        guard let stored = rows.attentionOutputScale else { return }
+        let group = "sets/\(rows.info.name)"
+        let l = w.layers, h = w.heads, e = w.dHead, d = w.dModel
+        let raw: [Float] = try dump.files[0].read("model/W_O")   // [L, H*E, D], without the gain
+        var worst: Float = 0
+        var output = [Float](repeating: 0, count: d)
+        for (slot, location) in rows.locations.enumerated() {
+            let z = try dump.files[location.file].dataset(group + "/z").read(as: Float.self, at: HDF5Hyperslab(start: [location.row, 0, 0, 0, 0], count: [1, 1, l, h, e]))
+            for layer in 0..<l {
+                z.withUnsafeBufferPointer { z in
+                    raw.withUnsafeBufferPointer { raw in
+                        BLAS.matmul(z.baseAddress! + layer * h * e, lda: h * e, raw.baseAddress! + layer * h * e * d, ldb: d,
+                                    &output, ldc: d, m: 1, n: d, k: h * e)
+                    }
+                }
+                let meanSquare = output.reduce(Float(0)) { $0 + $1 * $1 } / Float(d)
+                let recomputed = 1 / (meanSquare + w.epsilon).squareRoot()
+                worst = max(worst, abs(stored[slot * l + layer] - recomputed) / recomputed)
+            }
+        }
+        guard worst <= tolerance else {
+            throw Failure(check: "attention output norm", problem: "\(rows.info.name): attention_output_norm_scale differs from 1/sqrt(mean(o^2)+eps) of the stored z by \(worst) relative")
+        }
+        report("output norm   \(rows.info.name): stored attention output norm scales = recomputed from z within \(String(format: "%.2e", worst)) relative")
     }
 
     /// head_label_logits and resid_label_logits (format 1.1) equal what z, resid and the

@@ -19,6 +19,10 @@ public final class DumpFile: @unchecked Sendable {
     public let probeNames: [String]
     /// The `icl-capture intervene` runs the file holds (format 1.2): groups under /interventions.
     public let interventionNames: [String]
+    /// The model normalises each layer's attention output before the residual add (/model
+    /// attention_output_norm "rms", format 1.4; Gemma 3): a head's write into the residual
+    /// stream carries that norm's per-token scale and gain (docs/methods.md §26).
+    public let attentionOutputNorm: Bool
     /// Extent of every dimension, per group path ("/", "model", "sets/<name>", "probes/<name>",
     /// "interventions/<run>", "interventions/<run>/sets/<name>"), the root's dimensions included in each.
     public let sizes: [String: [String: Int]]
@@ -59,6 +63,11 @@ public final class DumpFile: @unchecked Sendable {
         setNames = file.exists("sets") ? try file.openGroup("sets").members(.group).map(\.name).sorted() : []
         probeNames = file.exists("probes") ? try file.openGroup("probes").members(.group).map(\.name).sorted() : []
         guard file.exists("model") else { throw InputError(file: path, "has no /model group") }
+        switch (try? file.openGroup("model").attribute("attention_output_norm", as: String.self)) ?? "none" {
+        case "none": attentionOutputNorm = false
+        case "rms": attentionOutputNorm = true
+        case let other: throw InputError(file: path, "/model attention_output_norm is \"\(other)\", expected \"none\" or \"rms\"")
+        }
 
         var sizes: [String: [String: Int]] = [:]
         let root = try Self.dimensionSizes(DumpLayout.root, at: "", in: file, path: path, inherited: [:])
@@ -111,7 +120,9 @@ public final class DumpFile: @unchecked Sendable {
         for spec in group.datasets {
             let datasetPath = groupPath + "/" + spec.name
             guard file.exists(datasetPath) else {
-                if !spec.isRequired(inVersion: formatVersion) { continue }
+                if !spec.isRequired(inVersion: formatVersion) && !(attentionOutputNorm && spec.name.hasPrefix("attention_output_norm_")) {
+                    continue
+                }
                 throw InputError(file: path, "dataset /\(datasetPath) is missing")
             }
             let dataset = try file.openDataset(datasetPath)

@@ -13,7 +13,13 @@ public struct DumpWeights: Sendable {
     public let finalNormKind: FinalNormKind
     /// beta of a final LayerNorm: [D]
     public let beta: [Float]?
+    /// The heads' output projections as a head writes through them: W_O[l, h], times the
+    /// attention output norm's gain g[l] column by column when the model has that norm (format
+    /// 1.4), so that a_h = (s z_h) @ wO with the per-token scale s applied to z as it is read
+    /// (SetRows.attentionOutputScale; docs/methods.md §26).
     public let wO: [Float]                 // [L, H, E, D]
+    /// g of the attention output norm, nil when the model has none.
+    public let attentionOutputGain: [Float]?   // [L, D]
     public let bO: [Float]?                // [L, D]
     public let gamma: [Float]              // [D] final norm weight
     public let unembed: [Float]            // [U, D]
@@ -42,7 +48,24 @@ public struct DumpWeights: Sendable {
         if (normKind == .layer) != (beta != nil) {
             throw InputError(file: file.path, "/model/final_norm_bias is \(beta == nil ? "missing for a LayerNorm" : "present for an RMSNorm") final norm")
         }
-        wO = try file.read("model/W_O")
+        var wO: [Float] = try file.read("model/W_O")
+        if file.attentionOutputNorm {
+            let gain: [Float] = try file.read("model/attention_output_norm_weight")
+            if let bad = gain.firstIndex(where: { !$0.isFinite }) {
+                throw InputError(file: file.path, "/model/attention_output_norm_weight holds a non-finite value at element \(bad)")
+            }
+            let d = dModel, block = heads * dHead
+            for layer in 0..<layers {
+                for r in 0..<block {
+                    let row = (layer * block + r) * d
+                    for j in 0..<d { wO[row + j] *= gain[layer * d + j] }
+                }
+            }
+            attentionOutputGain = gain
+        } else {
+            attentionOutputGain = nil
+        }
+        self.wO = wO
         bO = file.has("model/b_O") ? try file.read("model/b_O") : nil
         gamma = try file.read("model/final_norm_weight")
         unembed = try file.read("model/unembed")

@@ -34,12 +34,29 @@ public struct SetRows: Sendable {
     public let argmax: [Int32]                   // [P]
     public let labelLogits: [Float]              // [P, labelIDs.count]
     public let finalNormScale: [Float]           // [P] at the answer position
+    /// Each layer's attention output norm scale at the answer position, nil when the model
+    /// has no such norm (DumpFile.attentionOutputNorm): z times it is what a head writes
+    /// through DumpWeights.wO.
+    public let attentionOutputScale: [Float]?    // [P, L]
     /// Rows in the files, done or not (a partially done capture is reported as such).
     public let rowsInFiles: Int
     /// Done rows per file, in file order.
     public let donePerFile: [Int]
 
     public var count: Int { locations.count }
+
+    /// Scales the answer-position z of done prompts in place by their layers' attention output
+    /// norm scale (nothing for a model without that norm). z: [rows, L, H*E]; `done` pairs a
+    /// row of z with its prompt's slot.
+    func applyAttentionOutputScale(to z: UnsafeMutablePointer<Float>, done: [(i: Int, slot: Int)], layers: Int, headWidth: Int) {
+        guard let attentionOutputScale else { return }
+        for (i, slot) in done {
+            for layer in 0..<layers {
+                let s = attentionOutputScale[slot * layers + layer], row = z + (i * layers + layer) * headWidth
+                for j in 0..<headWidth { row[j] *= s }
+            }
+        }
+    }
 
     public init(dump: ShardedDump, set name: String) throws {
         let group = "sets/\(name)"
@@ -62,7 +79,7 @@ public struct SetRows: Sendable {
                        labels: labels, labelIDs: labelIDs)
         let labelCount = labelIDs.count
         var entries: [(index: Int32, location: PromptLocation, gold: Int32, goldToken: Int32, logprob: Float,
-                       argmax: Int32, logits: ArraySlice<Float>, scale: Float)] = []
+                       argmax: Int32, logits: ArraySlice<Float>, scale: Float, outputScale: ArraySlice<Float>)] = []
         var rowsInFiles = 0, donePerFile: [Int] = []
         for (f, file) in dump.files.enumerated() {
             if f > 0, try file.read(group + "/label_ids", as: Int32.self) != labelIDs {
@@ -80,6 +97,8 @@ public struct SetRows: Sendable {
             let logits = try file.read(group + "/label_logits", as: Float.self)
             let positions = file.size("position", in: group)
             let scale = try file.read(group + "/final_norm_scale", as: Float.self)
+            let layers = file.size("layer")
+            let outputScale = first.attentionOutputNorm ? try file.read(group + "/attention_output_norm_scale", as: Float.self) : []
             rowsInFiles += done.count
             donePerFile.append(done.filter { $0 == 1 }.count)
             for row in done.indices where done[row] == 1 {
@@ -96,8 +115,12 @@ public struct SetRows: Sendable {
                 guard rowScale.isFinite, rowScale > 0 else { throw fail("final_norm_scale is \(rowScale)") }
                 let rowLogits = logits[row * labelCount ..< (row + 1) * labelCount]
                 guard rowLogits.allSatisfy({ $0.isFinite }) else { throw fail("label_logits hold a non-finite value") }
+                let rowOutputScale = outputScale.isEmpty ? [] : outputScale[(row * positions * layers)..<((row * positions + 1) * layers)]
+                guard rowOutputScale.allSatisfy({ $0.isFinite && $0 > 0 }) else {
+                    throw fail("attention_output_norm_scale holds a value that is not a positive number")
+                }
                 entries.append((index[row], PromptLocation(file: f, row: row), gold[row], goldToken[row], logprob[row],
-                                argmax[row], rowLogits, rowScale))
+                                argmax[row], rowLogits, rowScale, rowOutputScale))
             }
         }
         entries.sort { $0.index < $1.index }
@@ -109,6 +132,7 @@ public struct SetRows: Sendable {
         argmax = entries.map(\.argmax)
         labelLogits = entries.flatMap(\.logits)
         finalNormScale = entries.map(\.scale)
+        attentionOutputScale = first.attentionOutputNorm ? entries.flatMap(\.outputScale) : nil
         self.rowsInFiles = rowsInFiles
         self.donePerFile = donePerFile
     }

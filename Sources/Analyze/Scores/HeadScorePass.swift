@@ -108,6 +108,7 @@ public enum HeadScorePass {
             }
             // The chunk's done rows: i (row in the chunk) and slot (prompt in SetRows order).
             let done: [(i: Int, slot: Int)] = chunk.rows.enumerated().compactMap { i, row in slotOf[chunk.file][row].map { (i, $0) } }
+            rows.applyAttentionOutputScale(to: z, done: done, layers: l, headWidth: h * e)
             for head in 0..<n {
                 BLAS.matmul(z + head * e, lda: n * e, headMatrices.pointer + head * e * columns, ldb: columns,
                             headOut, ldc: columns, m: chunk.rows.count, n: columns, k: e)

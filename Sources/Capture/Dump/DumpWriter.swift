@@ -169,11 +169,13 @@ public final class DumpWriter {
         try group.setAttribute("rms_norm_epsilon", Double(m.normEpsilon))
         try group.setAttribute("tied_embeddings", m.tiedEmbeddings ? 1 : 0)
         try group.setAttribute("final_norm_kind", m.architecture.normalization.rawValue)
+        try group.setAttribute("attention_output_norm", "none")
 
         let d = m.hiddenSize, width = m.attentionWidth
         for spec in DumpLayout.model.datasets {
             if spec.name == "b_O" && !m.attentionOutputBias { continue }
             if spec.name == "final_norm_bias" && w.finalNormBias == nil { continue }
+            if spec.name == "attention_output_norm_weight" { continue }
             let dataset = try makeDataset(in: group, spec, sizes: sizes, scales: scales, activation: .f32)
             switch spec.name {
             case "W_O":
@@ -257,6 +259,7 @@ public final class DumpWriter {
         var datasets: [String: HDF5Dataset] = [:]
         for dataset in DumpLayout.promptSet.datasets {
             if DumpLayout.gradientDatasets.contains(dataset.name) && c.grads == nil { continue }
+            if dataset.name == "attention_output_norm_scale" { continue }
             datasets[dataset.name] = try makeDataset(in: group, dataset, sizes: sizes, scales: scales,
                                                      activation: c.activationType)
         }

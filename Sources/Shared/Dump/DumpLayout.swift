@@ -5,7 +5,7 @@
 public enum DumpFormat {
     public static let name = "icl-heads-dump"
     /// major.minor: readers accept their own major version; minor versions only add things.
-    public static let version = "1.3"
+    public static let version = "1.4"
 
     /// The minor part of "major.minor" (0 when there is none).
     public static func minor(of version: String) -> Int {
@@ -132,11 +132,17 @@ public enum DumpLayout {
                           "\"rms\": final_norm(x) = gamma * x * s, s = 1/sqrt(mean(x^2)+eps); \"layer\": final_norm(x) = gamma * (x - mean(x)) * s + beta, s = 1/sqrt(var(x)+eps) (biased variance). Dumps before 1.3 lack it and are \"rms\". With s frozen, a component c of resid_final contributes s * (gamma * c) . w_y (rms) or s * (gamma * (c - mean(c))) . w_y (layer: the centring is linear) to the logit of token y; LayerNorm adds beta . w_y, which no component writes",
                           since: "1.3"),
             DumpAttribute("tied_embeddings", "int", "1 when W_U is the token embedding"),
+            DumpAttribute("attention_output_norm", "string",
+                          "\"none\": a head writes a_h = z_h @ W_O[l, h] into the residual stream; \"rms\" (Gemma 3's norm after attention): the layer's attention output o = sum_h z_h @ W_O[l, h] passes an RMSNorm before the residual add, so a head writes a_h = s * g ⊙ (z_h @ W_O[l, h]) with g = attention_output_norm_weight[l] and the frozen per-token s = attention_output_norm_scale = 1/sqrt(mean(o^2)+eps), eps = rms_norm_epsilon; with s frozen, the heads' writes add up to the layer's. Dumps before 1.4 lack it and are \"none\"",
+                          since: "1.4"),
         ],
         datasets: [
             DumpDataset("W_O", ["layer", "head", "d_head", "d_model"], .float32,
-                        "output projection per head: a_h = z_h @ W_O[l, h] is head h's write into the residual stream"),
+                        "output projection per head: a_h = z_h @ W_O[l, h] is head h's write into the residual stream (scaled as attention_output_norm says when that is \"rms\")"),
             DumpDataset("b_O", ["layer", "d_model"], .float32, "output projection bias (models with one)", optional: true),
+            DumpDataset("attention_output_norm_weight", ["layer", "d_model"], .float32,
+                        "g of each layer's norm after attention when attention_output_norm is \"rms\": the gain as applied (Gemma's 1 + weight)",
+                        optional: true, since: "1.4"),
             DumpDataset("kv_head", ["head"], .int32, "the KV head each query head reads (GQA)"),
             DumpDataset("final_norm_weight", ["d_model"], .float32, "gamma of the final norm"),
             DumpDataset("final_norm_bias", ["d_model"], .float32, "beta of the final norm when final_norm_kind is \"layer\"", optional: true,
@@ -189,10 +195,13 @@ public enum DumpLayout {
             DumpDataset("z", ["prompt", "position", "layer", "head", "d_head"], .activation, "per-head attention output before W_O (blocks.l.attn.hook_z)"),
             DumpDataset("resid", ["prompt", "position", "resid_layer", "d_model"], .activation, "residual stream: resid_pre of every layer, then resid_final"),
             DumpDataset("final_norm_scale", ["prompt", "position"], .float32, "the final norm's scale s from the real forward pass: 1/sqrt(mean(resid_final^2)+eps) for RMSNorm, 1/sqrt(var(resid_final)+eps) for LayerNorm"),
+            DumpDataset("attention_output_norm_scale", ["prompt", "position", "layer"], .float32,
+                        "when /model attention_output_norm is \"rms\": each layer's scale s = 1/sqrt(mean(o^2)+eps) of its attention output o = sum_h z_h @ W_O[l, h] from the real forward pass",
+                        optional: true, since: "1.4"),
             DumpDataset("label_ids", ["label"], .int32, "first token of each label with the template's leading space"),
             DumpDataset("label_logits", ["prompt", "label"], .float32, "logits of label_ids at the answer position"),
             DumpDataset("head_label_logits", ["prompt", "position", "layer", "head", "label"], .float32,
-                        "each head's direct contribution to each label logit through the frozen final-norm scale: final_norm_scale * (final_norm_weight * a) . unembed[row of label] with a = z_h @ W_O[l, h], centred (a - mean(a)) when final_norm_kind is \"layer\"",
+                        "each head's direct contribution to each label logit through the frozen final-norm scale: final_norm_scale * (final_norm_weight * a) . unembed[row of label] with a = z_h @ W_O[l, h] (times s * g when /model attention_output_norm is \"rms\"), centred (a - mean(a)) when final_norm_kind is \"layer\"",
                         since: "1.1"),
             DumpDataset("resid_label_logits", ["prompt", "position", "resid_layer", "label"], .float32,
                         "the same projection of every stored residual stream, plus final_norm_bias . unembed[row of label] for LayerNorm (frozen-scale logit lens; the last entry is label_logits at position 0)",
