@@ -53,7 +53,12 @@ public enum DumpCheck {
                     throw Failure(check: "attention rows", problem: "\(name): an answer-position attention row sums to 1 ± \(worstRow)")
                 }
                 report("attention     \(name): every answer-position row sums to 1 within \(String(format: "%.1e", worstRow))")
-                for (score, values) in [("tr_score", scores.meanTR), ("tl_score", scores.meanTL), ("dla_gold", scores.meanDLAGold)] {
+                // One distinct label token spans no subspace: TR and TL are undefined by definition (§2).
+                let subspaceScores = space.count < 2 ? [] : [("tr_score", scores.meanTR), ("tl_score", scores.meanTL)]
+                if space.count < 2 {
+                    report("labels        \(name): one distinct label token, so TR and TL are undefined (not a constant score matrix)")
+                }
+                for (score, values) in subspaceScores + [("dla_gold", scores.meanDLAGold)] {
                     let defined = values.filter { !$0.isNaN }
                     guard let first = defined.first, defined.contains(where: { $0 != first }) else {
                         throw Failure(check: "score matrix", problem: "\(name): every head's \(score) is \(defined.first.map { "\($0)" } ?? "undefined"): a constant score matrix is a bug until shown otherwise")

@@ -29,7 +29,7 @@ final class LayerNormDumpTests: XCTestCase {
         XCTAssertTrue(outcome.succeeded, "\(outcome)")
         let snapshot = try DumpSnapshot(path: dump)
         XCTAssertEqual(snapshot.stringAttribute("/model", "final_norm_kind"), "layer")
-        XCTAssertEqual(snapshot.stringAttribute("/", "format_version"), "1.3")
+        XCTAssertEqual(snapshot.stringAttribute("/", "format_version"), DumpFormat.version)
         let loaded = try LoadedModels.model(model)
         XCTAssertEqual(try snapshot.dataset("/model/final_norm_bias").numbers,
                        loaded.transformer.weights.finalNormBias!.array.map(Double.init))

@@ -1,0 +1,43 @@
+import Analyze
+import Capture
+import Foundation
+import Shared
+import TestSupport
+import XCTest
+
+/// Every model family the engine runs gives a dump the analyzer reads: a small real capture of
+/// each tiny fixture model passes `icl-analyze check` (its components reproduce the stored
+/// label logits through whatever norms the family has), and one report over all of them
+/// compares the models by layer depth.
+final class ModelFamilyReportTests: XCTestCase {
+    /// One tiny fixture model per family (and per norm or attention variant of one).
+    static let families = ["tiny-llama3", "tiny-qwen2", "tiny-mistral", "tiny-gpt2"]
+    /// tiny-mistral's sliding window is 4 tokens: an induction target R - 1 tokens back must
+    /// fall inside it, or every head's induction score is 0.
+    static let probeLength = ["tiny-mistral": 3]
+
+    func testEveryFamilysDumpPassesTheCheckAndTheyCompareByDepth() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("families-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+        var dumps: [String] = []
+        for family in Self.families {
+            let dump = path("\(family).h5")
+            var configuration = TinyCapture.configuration()
+            configuration.probeLength = Self.probeLength[family] ?? configuration.probeLength
+            try TinyCapture.write(to: dump, configuration: configuration, modelSHA256: family, model: family)
+            let check = try CommandLineTool.run("icl-analyze", ["check", dump])
+            XCTAssertEqual(check.status, 0, "\(family): \(check.standardError)\n\(check.standardOutput)")
+            XCTAssertTrue(check.standardOutput.contains("all checks passed"), "\(family): \(check.standardOutput)")
+            dumps.append(dump)
+        }
+        let out = path("report")
+        let report = try CommandLineTool.run("icl-analyze", ["report"] + dumps + ["--out", out, "--random-sets", "2"])
+        XCTAssertEqual(report.status, 0, report.standardError)
+        let depth = try String(contentsOfFile: out + "/depth.csv", encoding: .utf8)
+        for family in Self.families {
+            XCTAssertTrue(depth.contains("\(family).h5,"), "\(family) is missing from depth.csv:\n\(depth)")
+        }
+    }
+}
