@@ -20,6 +20,11 @@ What it writes (see reference/README.md for every key):
   Tests/Fixtures/models/tiny-gpt2/     GPT2LMHeadModel: learned positions, LayerNorm with bias, fused Conv1D
                                        c_attn, gelu_new MLP, biases everywhere, tied; GPT-2's byte-level BPE
                                        (no BOS added)
+  Tests/Fixtures/models/tiny-gemma3/   Gemma3ForCausalLM: 2 sliding (window 4) + 1 global layer with their own
+                                       RoPE bases, GQA 4q/2kv, head_dim 24 != 64/4, query_pre_attn_scalar 32,
+                                       q/k norms, norms before and after attention and MLP, (1 + weight) RMSNorm,
+                                       GeGLU, embeddings scaled by sqrt(d_model), tied; the tiny-llama2 tokenizer.
+                                       Also stores attn_post_norm_scale.<l> (the post-attention norm's scale)
       each: config.json, generation_config.json, model.safetensors (or shards + index), tokenizer.json,
       tokenizer_config.json. Weights are seeded random (std well above HF's 0.02 so attention is peaked).
   Tests/Fixtures/reference/<model>.safetensors   hook captures, logits, greedy ids (one file per model)
@@ -74,6 +79,8 @@ from transformers import (
     AutoModelForCausalLM,
     AutoTokenizer,
     GenerationConfig,
+    Gemma3ForCausalLM,
+    Gemma3TextConfig,
     GPT2Config,
     GPT2LMHeadModel,
     LlamaConfig,
@@ -185,6 +192,19 @@ def tiny_specs():
                         activation_function="gelu_new", tie_word_embeddings=True),
             vocab_pad=0, seed=SEED + 4, save=dict(),
         ),
+        dict(
+            # Layers 0 and 1 slide (window 4, shorter than every prompt), layer 2 is global; the two kinds
+            # rotate with their own bases; the attention scale 32^-0.5 differs from head_dim^-0.5.
+            name="tiny-gemma3", tok="llama2", cls=(Gemma3TextConfig, Gemma3ForCausalLM),
+            config=dict(hidden_size=64, intermediate_size=96, num_hidden_layers=3, num_attention_heads=4,
+                        num_key_value_heads=2, head_dim=24, rms_norm_eps=1e-6, max_position_embeddings=256,
+                        query_pre_attn_scalar=32, sliding_window=4,
+                        layer_types=["sliding_attention", "sliding_attention", "full_attention"],
+                        rope_parameters={"sliding_attention": {"rope_type": "default", "rope_theta": 10000.0},
+                                         "full_attention": {"rope_type": "default", "rope_theta": 1000000.0}},
+                        hidden_activation="gelu_pytorch_tanh", tie_word_embeddings=True),
+            vocab_pad=0, seed=SEED + 5, save=dict(),
+        ),
     ]
 
 
@@ -194,9 +214,11 @@ INIT_STD = {"embed": 0.5, "matrix": 0.18, "bias": 0.2, "norm_noise": 0.1}
 @torch.no_grad()
 def init_weights(model: torch.nn.Module, seed: int):
     g = torch.Generator().manual_seed(seed)
+    # Gemma's RMSNorm multiplies by (1 + weight): its weights are drawn around 0 so that the gains are near 1.
+    norm_centre = 0.0 if model.config.model_type == "gemma3_text" else 1.0
     for name, p in model.named_parameters():  # tied lm_head appears once (as embed_tokens / wte)
         if name.endswith("norm.weight") or ".ln_" in name and name.endswith(".weight"):
-            p.copy_(1.0 + INIT_STD["norm_noise"] * torch.randn(p.shape, generator=g))
+            p.copy_(norm_centre + INIT_STD["norm_noise"] * torch.randn(p.shape, generator=g))
         elif name.endswith(".bias"):
             p.copy_(INIT_STD["bias"] * torch.randn(p.shape, generator=g))
         elif "embed_tokens" in name or ".wte." in name or ".wpe." in name:
@@ -257,10 +279,13 @@ def check_folder_loads(folder: Path):
 
 class Parts:
     """Where each hook point sits: Llama-style models (model.model.layers, self_attn.o_proj, post_attention_layernorm,
-    model.norm) or GPT-2 (transformer.h, attn.c_proj, ln_2, transformer.ln_f; Conv1D weights are [in, out])."""
+    model.norm), GPT-2 (transformer.h, attn.c_proj, ln_2, transformer.ln_f; Conv1D weights are [in, out]) or Gemma 3
+    (pre_feedforward_layernorm before the MLP; attn_out and mlp_out are the outputs of post_attention_layernorm and
+    post_feedforward_layernorm, what each block adds to the residual stream, as TransformerLens names them)."""
 
     def __init__(self, model):
         self.gpt2 = model.config.model_type == "gpt2"
+        self.gemma = model.config.model_type == "gemma3_text"
         if self.gpt2:
             t = model.transformer
             self.embed, self.layers, self.final_norm = t.wte, list(t.h), t.ln_f
@@ -279,14 +304,28 @@ class Parts:
         return w.T if self.gpt2 else w
 
     def mlp_norm(self, layer):
+        if self.gemma:
+            return layer.pre_feedforward_layernorm
         return layer.ln_2 if self.gpt2 else layer.post_attention_layernorm
+
+    def attn_out_module(self, layer):
+        """The module whose output is hook_attn_out."""
+        return layer.post_attention_layernorm if self.gemma else self.o_proj(layer)
+
+    def mlp_out_module(self, layer):
+        return layer.post_feedforward_layernorm if self.gemma else layer.mlp
 
     def resid_pre0(self, model, ids) -> torch.Tensor:
         rows = self.embed.weight[torch.tensor(ids)]
+        if self.gemma:  # Gemma3TextScaledWordEmbedding: the fp32 sqrt(d_model) in the weights' dtype
+            return rows * self.embed.embed_scale.to(rows.dtype)
         return rows + model.transformer.wpe.weight[torch.arange(len(ids))] if self.gpt2 else rows
 
     def recompute_final_norm(self, model, x):
         """(scale [T], normed [T, d]) of the final norm recomputed from x: RMSNorm, or LayerNorm with its centring."""
+        if self.gemma:
+            scale = torch.rsqrt(x.pow(2).mean(-1) + model.config.rms_norm_eps)
+            return scale, (x * scale[:, None]) * (1.0 + self.final_norm.weight)
         if self.gpt2:
             centred = x - x.mean(-1, keepdim=True)
             scale = torch.rsqrt(centred.pow(2).mean(-1) + model.config.layer_norm_epsilon)
@@ -320,10 +359,11 @@ def run_with_hooks(model, ids: list[int]):
     for l, layer in enumerate(parts.layers):
         handles.append(layer.register_forward_pre_hook(pre(f"resid_pre.{l}"), with_kwargs=True))
         handles.append(parts.o_proj(layer).register_forward_pre_hook(pre(f"z.{l}"), with_kwargs=True))
-        handles.append(parts.o_proj(layer).register_forward_hook(post(f"attn_out.{l}")))
+        handles.append(parts.o_proj(layer).register_forward_hook(post(f"_o_proj_out.{l}")))
+        handles.append(parts.attn_out_module(layer).register_forward_hook(post(f"attn_out.{l}")))
         handles.append(parts.attn(layer).register_forward_hook(post(f"_self_attn_out.{l}")))
         handles.append(parts.mlp_norm(layer).register_forward_pre_hook(pre(f"resid_mid.{l}"), with_kwargs=True))
-        handles.append(layer.mlp.register_forward_hook(post(f"mlp_out.{l}")))
+        handles.append(parts.mlp_out_module(layer).register_forward_hook(post(f"mlp_out.{l}")))
         handles.append(layer.register_forward_hook(post(f"_layer_out.{l}")))
     handles.append(parts.final_norm.register_forward_pre_hook(pre("resid_final"), with_kwargs=True))
     handles.append(parts.final_norm.register_forward_hook(post("_normed")))
@@ -353,17 +393,25 @@ def sanity_checks(model, ids, logits, caps, attns) -> dict:
     total = emb.clone()
     worst_decomp = 0.0
     for l, layer in enumerate(parts.layers):
-        z, attn_out = caps[f"z.{l}"], caps[f"attn_out.{l}"]
+        z, o, attn_out = caps[f"z.{l}"], caps[f"_o_proj_out.{l}"], caps[f"attn_out.{l}"]
         assert z.shape == (T, H * hd), z.shape
-        assert torch.equal(attn_out, caps[f"_self_attn_out.{l}"]), "self_attn output != o_proj output"
+        assert torch.equal(o, caps[f"_self_attn_out.{l}"]), "self_attn output != o_proj output"
+        if parts.gemma:
+            # The post-attention norm's per-token scale s = 1/sqrt(mean(o^2) + eps), and the norm recomputed with it.
+            s = torch.rsqrt(o.pow(2).mean(-1) + cfg.rms_norm_eps)
+            caps[f"attn_post_norm_scale.{l}"] = s
+            again = (o * s[:, None]) * (1.0 + layer.post_attention_layernorm.weight)
+            assert torch.equal(again, attn_out), f"post-attention norm recomputation {l}"
+        else:
+            assert torch.equal(o, attn_out)
         W_O = parts.W_O(layer)  # [d, H*hd]
-        acc = torch.zeros_like(attn_out, dtype=torch.float64)
+        acc = torch.zeros_like(o, dtype=torch.float64)
         for h in range(H):
             sl = slice(h * hd, (h + 1) * hd)
             acc += z[:, sl].double() @ W_O[:, sl].double().T
         if parts.o_proj(layer).bias is not None:
             acc += parts.o_proj(layer).bias.double()
-        worst_decomp = max(worst_decomp, rel_err(acc, attn_out.double()))
+        worst_decomp = max(worst_decomp, rel_err(acc, o.double()))
         assert torch.equal(caps[f"resid_mid.{l}"], caps[f"resid_pre.{l}"] + attn_out), f"resid_mid {l}"
         nxt = caps[f"resid_pre.{l + 1}"] if l + 1 < L else caps["resid_final"]
         assert torch.equal(nxt, caps[f"resid_mid.{l}"] + caps[f"mlp_out.{l}"]), f"layer {l} output"
@@ -452,10 +500,45 @@ def gpt2_config_summary(model, source: str) -> dict:
     }
 
 
+def gemma3_config_summary(model, source: str) -> dict:
+    c = model.config
+    rotary = model.model.rotary_emb
+    return {
+        "source": source,
+        "architecture": type(model).__name__,
+        "model_type": c.model_type,
+        "vocab_size": c.vocab_size,
+        "hidden_size": c.hidden_size,
+        "intermediate_size": c.intermediate_size,
+        "num_hidden_layers": c.num_hidden_layers,
+        "num_attention_heads": c.num_attention_heads,
+        "num_key_value_heads": c.num_key_value_heads,
+        "head_dim": head_dim(model),
+        "rms_norm_eps": c.rms_norm_eps,
+        "max_position_embeddings": c.max_position_embeddings,
+        "layer_types": list(c.layer_types),
+        "sliding_window": c.sliding_window,
+        "rope_parameters": dict(c.rope_parameters),
+        "rope_inv_freq": {t: [float(x) for x in getattr(rotary, f"{t}_inv_freq").float()] for t in rotary.layer_types},
+        "query_pre_attn_scalar": c.query_pre_attn_scalar,
+        "attention_scaling": float(model.model.layers[0].self_attn.scaling),
+        "embed_scale": float(model.model.embed_tokens.embed_scale),
+        "final_logit_softcapping": c.final_logit_softcapping,
+        "attn_logit_softcapping": c.attn_logit_softcapping,
+        "hidden_activation": c.hidden_activation,
+        "tie_word_embeddings": bool(c.tie_word_embeddings),
+        "bos_token_id": c.bos_token_id,
+        "eos_token_id": c.eos_token_id,
+        "pad_token_id": c.pad_token_id,
+    }
+
+
 def config_summary(model, source: str) -> dict:
     c = model.config
     if c.model_type == "gpt2":
         return gpt2_config_summary(model, source)
+    if c.model_type == "gemma3_text":
+        return gemma3_config_summary(model, source)
     rope = dict(getattr(c, "rope_parameters", None) or {})
     attn = model.model.layers[0].self_attn
     return {
@@ -538,6 +621,9 @@ def make_reference(name: str, model, tok, *, prompts, full_hooks, z_prompts, att
                 for l in range(L):
                     for k in ("resid_pre", "attn_out", "resid_mid", "mlp_out"):
                         tensors[f"{p}.{k}.{l}"] = f32(caps[f"{k}.{l}"])
+                for l in range(L):
+                    if f"attn_post_norm_scale.{l}" in caps:
+                        tensors[f"{p}.attn_post_norm_scale.{l}"] = f32(caps[f"attn_post_norm_scale.{l}"])
                 tensors[f"{p}.resid_final"] = f32(caps["resid_final"])
                 tensors[f"{p}.final_norm_scale"] = f32(caps["final_norm_scale"])
             if i in attn_prompts:

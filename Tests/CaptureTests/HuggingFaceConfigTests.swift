@@ -130,7 +130,7 @@ final class HuggingFaceConfigTests: XCTestCase {
 
     func testUnknownArchitecturesAreRejected() throws {
         try assertRejected(#"{"model_type": "gemma"}"#,
-                           mentions: ["unsupported architecture gemma (supported: llama, mistral, qwen2, gpt2)"])
+                           mentions: ["unsupported architecture gemma (supported: llama, mistral, qwen2, gpt2, gemma3_text)"])
         try assertRejected(#"{"vocab_size": 3}"#, mentions: ["model_type"])
     }
 

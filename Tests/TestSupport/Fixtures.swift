@@ -23,6 +23,12 @@ public enum Fixtures {
         let url = repositoryRoot.appendingPathComponent("models/SmolLM2-135M-Instruct.Q4_1.gguf")
         return FileManager.default.fileExists(atPath: url.path) ? url : nil
     }
+
+    /// Gemma 3 270M (Q4_K_M GGUF), placed by scripts/setup-model; nil when it is not there.
+    public static var gemmaModel: URL? {
+        let url = repositoryRoot.appendingPathComponent("models/gemma-3-270m-q4_k_m.gguf")
+        return FileManager.default.fileExists(atPath: url.path) ? url : nil
+    }
 }
 
 /// Runs the package's executables (built next to the test bundle) as a user would.

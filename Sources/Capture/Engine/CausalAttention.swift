@@ -38,7 +38,7 @@ struct CausalAttention {
              lastRows: [UnsafeMutablePointer<Float>]?) {
         let groupSize = config.groupSize, e = config.headDim
         let w = (config.headCount + 2 * config.kvHeadCount) * e, zWidth = config.attentionWidth
-        let scale = 1 / Float(e).squareRoot()
+        let scale = config.attentionScale
         // One task per (sequence, KV group, block of queries): the group's query heads share one
         // GEMM against their keys, and long prompts split evenly over the threads.
         var tasks: [(sequence: Int, group: Int, first: Int)] = []

@@ -14,11 +14,15 @@ public enum HookPoint: Hashable, Sendable, CustomStringConvertible {
     /// The attention probabilities of each sequence's last new token only: [H, S] per
     /// sequence (the answer position's row of attnPattern, without computing the rest).
     case attnLastQuery(Int)
-    /// Attention block output z · W_O^T + b_O: [N, D].
+    /// Attention block output z · W_O^T + b_O: [N, D]. Gemma 3: what the block adds to the
+    /// residual stream, the post-attention norm of z · W_O^T (docs/methods.md §24).
     case attnOut(Int)
+    /// Gemma 3: the post-attention norm's per-token scale s = 1 / sqrt(mean(o^2) + eps) of the
+    /// attention output o = z · W_O^T, so that attn_out = gamma * (o * s): [N]. Writes are ignored.
+    case attnPostNormScale(Int)
     /// resid_pre + attn_out: [N, D].
     case residMid(Int)
-    /// MLP block output: [N, D].
+    /// MLP block output: [N, D] (Gemma 3: after the post-feedforward norm).
     case mlpOut(Int)
     /// Residual stream before the final norm: [N, D].
     case residFinal
@@ -34,6 +38,7 @@ public enum HookPoint: Hashable, Sendable, CustomStringConvertible {
         case .attnPattern(let l): "blocks.\(l).attn.hook_pattern"
         case .attnLastQuery(let l): "blocks.\(l).attn.hook_pattern_last_query"
         case .attnOut(let l): "blocks.\(l).hook_attn_out"
+        case .attnPostNormScale(let l): "blocks.\(l).ln1_post.hook_scale"
         case .residMid(let l): "blocks.\(l).hook_resid_mid"
         case .mlpOut(let l): "blocks.\(l).hook_mlp_out"
         case .residFinal: "hook_resid_final"

@@ -8,12 +8,14 @@ struct RotaryEmbedding: Sendable {
     let inverseFrequencies: [Float]
     let headDim: Int
 
-    init(config: ModelConfig, frequencyFactors: [Float]?) {
+    /// `theta`: the base, when not the config's global `ropeTheta` (Gemma 3's local layers).
+    init(config: ModelConfig, frequencyFactors: [Float]?, theta: Float? = nil) {
         headDim = config.headDim
         let half = config.headDim / 2
+        let base = theta ?? config.ropeTheta
         // As transformers computes it, in fp32: 1 / base^(2i / E).
         var inverse = (0..<half).map { i -> Float in
-            1 / powf(config.ropeTheta, Float(2 * i) / Float(config.headDim))
+            1 / powf(base, Float(2 * i) / Float(config.headDim))
         }
         if let factors = frequencyFactors {
             inverse = zip(inverse, factors).map { $0 / $1 }

@@ -70,14 +70,18 @@ public struct ForwardOutput {
 }
 
 /// The one decoder-only transformer engine: pre-norm blocks (RMSNorm or LayerNorm), RoPE or
-/// learned positions, attention with grouped KV heads, SwiGLU or GELU MLP. Llama-family, Qwen2
-/// and GPT-2 models differ only in their ModelConfig and weights.
+/// learned positions, attention with grouped KV heads, SwiGLU, GELU or GeGLU MLP, and Gemma 3's
+/// extras (scaled embeddings, q/k norms, norms on the block outputs, per-layer RoPE bases).
+/// Llama-family, Qwen2, GPT-2 and Gemma 3 models differ only in their ModelConfig and weights.
 public final class Transformer: @unchecked Sendable {
     public let config: ModelConfig
     public let weights: ModelWeights
     private let rope: RotaryEmbedding
+    /// The sliding-window layers' RoPE, where their base differs (Gemma 3).
+    private let localRope: RotaryEmbedding?
     private let attention: CausalAttention
     let norm: Norm
+    private let headNorm: HeadNorm
 
     public init(config: ModelConfig, weights: ModelWeights, source: String) throws {
         try config.validate(source: source)
@@ -85,8 +89,12 @@ public final class Transformer: @unchecked Sendable {
         self.config = config
         self.weights = weights
         rope = RotaryEmbedding(config: config, frequencyFactors: weights.ropeFrequencyFactors)
+        localRope = config.localRopeTheta.map {
+            RotaryEmbedding(config: config, frequencyFactors: weights.ropeFrequencyFactors, theta: $0)
+        }
         attention = CausalAttention(config: config)
         norm = Norm(kind: config.architecture.normalization, epsilon: config.normEpsilon)
+        headNorm = HeadNorm(epsilon: config.normEpsilon)
     }
 
     /// One prompt from position 0, no cache.
@@ -108,18 +116,20 @@ public final class Transformer: @unchecked Sendable {
         let x = FloatBuffer(count: n * d)            // residual stream [N, D]
         let normed = FloatBuffer(count: n * d)       // [N, D]
         let scale = FloatBuffer(count: n)            // norm scales [N]
+        let outputScale = FloatBuffer(count: n)      // scales of a block output's norm (Gemma 3) [N]
         let mean = FloatBuffer(count: n)             // LayerNorm row means [N]
         let qkv = FloatBuffer(count: n * w)          // [N, W]
         let z = FloatBuffer(count: n * zWidth)       // [N, H, E]
         let attnOut = FloatBuffer(count: n * d)      // [N, D]
-        let gateUp = FloatBuffer(count: n * 2 * f)   // [N, 2F] (SwiGLU) or [N, F] (GELU)
+        let gateUp = FloatBuffer(count: n * 2 * f)   // [N, 2F] (SwiGLU, GeGLU) or [N, F] (GELU)
         let act = FloatBuffer(count: n * f)          // [N, F]
         let mlpOut = FloatBuffer(count: n * d)       // [N, D]
 
         embed(sequences, layout: batch, into: x.pointer)
         let rotary = config.architecture.positions == .rotary
-        let rotations = zip(sequences, batch.sequences).map { sequence, span in
-            rope.table(start: span.pastLength, count: rotary ? span.tokenCount : 0)
+        let rotations = batch.sequences.map { rope.table(start: $0.pastLength, count: rotary ? $0.tokenCount : 0) }
+        let localRotations = localRope.map { local in
+            batch.sequences.map { local.table(start: $0.pastLength, count: $0.tokenCount) }
         }
         for sequence in sequences { sequence.cache?.reserve((sequence.cache?.length ?? 0) + sequence.tokens.count) }
 
@@ -143,7 +153,12 @@ public final class Transformer: @unchecked Sendable {
             BLAS.matmulTransposedB(normed.pointer, lda: d, layer.qkv.pointer, ldb: d, qkv.pointer, ldc: w,
                                    m: n, n: w, k: d)
             if let bias = layer.qkvBias { Kernels.addBias(bias.pointer, to: qkv.pointer, count: n, width: w) }
-            for (span, rotation) in zip(layout.sequences, rotations) where rotary {
+            if let queryNorm = layer.queryNorm, let keyNorm = layer.keyNorm {
+                headNorm.apply(qkv.pointer, count: n, stride: w, heads: h, headDim: e, gamma: queryNorm)
+                headNorm.apply(qkv.pointer + h * e, count: n, stride: w, heads: k, headDim: e, gamma: keyNorm)
+            }
+            let layerRotations = config.attentionWindow(layer: l) != nil ? localRotations ?? rotations : rotations
+            for (span, rotation) in zip(layout.sequences, layerRotations) where rotary {
                 let rows = qkv.pointer + span.rowStart * w
                 rope.apply(rows, stride: w, count: span.tokenCount, heads: h, cos: rotation.cos, sin: rotation.sin)
                 rope.apply(rows + h * e, stride: w, count: span.tokenCount, heads: k,
@@ -171,6 +186,12 @@ public final class Transformer: @unchecked Sendable {
             BLAS.matmulTransposedB(z.pointer, lda: zWidth, layer.output.pointer, ldb: zWidth,
                                    attnOut.pointer, ldc: d, m: n, n: d, k: zWidth)
             if let bias = layer.outputBias { Kernels.addBias(bias.pointer, to: attnOut.pointer, count: n, width: d) }
+            if let outputNorm = layer.attentionOutputNorm {
+                // Gemma 3: the block adds norm(o), o = z · W_O^T, with the scale the dump keeps.
+                norm.run(attnOut.pointer, gamma: outputNorm, beta: nil, rows: n, width: d, scale: outputScale.pointer,
+                         mean: mean.pointer, into: attnOut.pointer)
+                hooks?.run(.attnPostNormScale(l), shape: [n], values: outputScale.pointer, layout: layout)
+            }
             hooks?.run(.attnOut(l), shape: [n, d], values: attnOut.pointer, layout: layout)
             Kernels.add(attnOut.pointer, into: x.pointer, count: n * d)
             hooks?.run(.residMid(l), shape: [n, d], values: x.pointer, layout: layout)
@@ -179,6 +200,10 @@ public final class Transformer: @unchecked Sendable {
             norm.run(x.pointer, gamma: layer.mlpNorm, beta: layer.mlpNormBias, rows: n, width: d,
                      scale: scale.pointer, mean: mean.pointer, into: normed.pointer)
             mlp(layer, normed: normed.pointer, rows: n, gateUp: gateUp.pointer, act: act.pointer, into: mlpOut.pointer)
+            if let outputNorm = layer.mlpOutputNorm {
+                norm.run(mlpOut.pointer, gamma: outputNorm, beta: nil, rows: n, width: d, scale: outputScale.pointer,
+                         mean: mean.pointer, into: mlpOut.pointer)
+            }
             hooks?.run(.mlpOut(l), shape: [n, d], values: mlpOut.pointer, layout: layout)
             Kernels.add(mlpOut.pointer, into: x.pointer, count: n * d)
         }
@@ -236,7 +261,7 @@ public final class Transformer: @unchecked Sendable {
         return BatchLayout(sequences: spans)
     }
 
-    /// The MLP block on normed rows: SwiGLU, or GPT-2's GELU MLP with its biases.
+    /// The MLP block on normed rows: SwiGLU, GeGLU, or GPT-2's GELU MLP with its biases.
     /// normed: [N, D]; gateUp: [N, 2F] scratch; act: [N, F] scratch -> out: [N, D]
     func mlp(_ layer: LayerWeights, normed: UnsafePointer<Float>, rows n: Int, gateUp: UnsafeMutablePointer<Float>,
              act: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>) {
@@ -245,6 +270,9 @@ public final class Transformer: @unchecked Sendable {
         case .swiGLU:
             BLAS.matmulTransposedB(normed, lda: d, layer.gateUp.pointer, ldb: d, gateUp, ldc: 2 * f, m: n, n: 2 * f, k: d)
             Kernels.swiGLU(gateUp, rows: n, width: f, into: act)
+        case .geGLU:
+            BLAS.matmulTransposedB(normed, lda: d, layer.gateUp.pointer, ldb: d, gateUp, ldc: 2 * f, m: n, n: 2 * f, k: d)
+            Kernels.geGLU(gateUp, rows: n, width: f, into: act)
         case .gelu:
             BLAS.matmulTransposedB(normed, lda: d, layer.gateUp.pointer, ldb: d, act, ldc: f, m: n, n: f, k: d)
             Kernels.addBias(layer.gateUpBias!.pointer, to: act, count: n, width: f)
@@ -254,14 +282,17 @@ public final class Transformer: @unchecked Sendable {
         if let bias = layer.downBias { Kernels.addBias(bias.pointer, to: out, count: n, width: d) }
     }
 
-    /// x[r] = embedding row of token r (plus the learned row of its position, GPT-2), for the
-    /// sequences that start at layer 0. x: [N, D]
+    /// x[r] = embedding row of token r (times sqrt(d_model), Gemma 3; plus the learned row of its
+    /// position, GPT-2), for the sequences that start at layer 0. x: [N, D]
     private func embed(_ sequences: [SequenceInput], layout: BatchLayout, into x: UnsafeMutablePointer<Float>) {
         let d = config.hiddenSize
         for (sequence, span) in zip(sequences, layout.sequences) where sequence.entry == nil {
             for (t, token) in sequence.tokens.enumerated() {
                 let row = x + (span.rowStart + t) * d
                 row.update(from: weights.embedding.pointer + Int(token) * d, count: d)
+                if let scale = config.embeddingScale {
+                    for i in 0..<d { row[i] *= scale }
+                }
                 if let positions = weights.positionEmbedding {
                     Kernels.add(positions.pointer + (span.pastLength + t) * d, into: row, count: d)
                 }

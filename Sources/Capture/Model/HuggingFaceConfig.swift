@@ -2,14 +2,15 @@ import Foundation
 import Shared
 
 /// A Hugging Face `config.json` of a supported architecture, read the way transformers 5.x reads
-/// it: absent fields take the defaults of `LlamaConfig`, `MistralConfig` or `Qwen2Config`, and
+/// it: absent fields take the defaults of `LlamaConfig`, `MistralConfig` or `Qwen2Config` (GPT-2
+/// and Gemma 3 have readers of their own: GPT2ConfigJSON, Gemma3ConfigJSON), and
 /// RoPE settings are accepted both as 5.x writes them (`rope_parameters` holding `rope_type`,
 /// `rope_theta`, ...) and as 4.x wrote them (top-level `rope_theta` plus `rope_scaling`).
 /// The model sizes themselves are required: a config without them describes no real checkpoint.
 public struct HuggingFaceConfig: Sendable, Equatable {
-    public static let supportedModelTypes = ["llama", "mistral", "qwen2", "gpt2"]
+    public static let supportedModelTypes = ["llama", "mistral", "qwen2", "gpt2", "gemma3_text"]
 
-    /// `model_type`: llama, mistral, qwen2 or gpt2.
+    /// `model_type`: llama, mistral, qwen2, gpt2 or gemma3_text.
     public let modelType: String
     public let modelConfig: ModelConfig
     /// Mistral's sliding-window length: each position attends to at most this many positions,
@@ -43,16 +44,20 @@ public struct HuggingFaceConfig: Sendable, Equatable {
         // The architecture first, so that an unsupported model is named as such rather than
         // reported as missing some field.
         let modelType = try decode(ModelTypeJSON.self).modelType
+        if modelType == "gemma3" {
+            throw reject("unsupported architecture gemma3 (the multimodal Gemma3ForConditionalGeneration checkpoint): load a text-only gemma3_text checkpoint (Gemma3ForCausalLM) or a gemma3 GGUF file")
+        }
         guard Self.supportedModelTypes.contains(modelType) else {
             let supported = Self.supportedModelTypes.joined(separator: ", ")
             throw reject("unsupported architecture \(modelType) (supported: \(supported))")
         }
-        if modelType == "gpt2" {
-            let config = try decode(GPT2ConfigJSON.self).modelConfig(reject: reject)
+        if modelType == "gpt2" || modelType == "gemma3_text" {
+            let config = modelType == "gpt2" ? try decode(GPT2ConfigJSON.self).modelConfig(reject: reject)
+                : try decode(Gemma3ConfigJSON.self).modelConfig(reject: reject)
             try config.validate(source: source)
             self.modelType = modelType
             self.modelConfig = config
-            self.slidingWindow = nil
+            self.slidingWindow = config.slidingWindow
             self.dtype = try decode(DTypeJSON.self).dtype
             return
         }

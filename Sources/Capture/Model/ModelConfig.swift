@@ -1,7 +1,8 @@
+import Foundation
 import Shared
 
 /// Every supported architecture is this one configuration of one engine (Engine/Transformer):
-/// the differences between Llama-family, Qwen2 and GPT-2 models are fields here, filled from a
+/// the differences between Llama-family, Qwen2, GPT-2 and Gemma 3 models are fields here, filled from a
 /// GGUF file's metadata or a Hugging Face `config.json`, and what the architecture itself fixes
 /// (norm, positions, MLP) is derived from `architecture`.
 public struct ModelConfig: Equatable, Sendable, Codable {
@@ -13,13 +14,28 @@ public struct ModelConfig: Equatable, Sendable, Codable {
         /// GPT-2 (HF `GPT2LMHeadModel`): learned absolute positions, LayerNorm with bias, GELU
         /// MLP, biases on every projection.
         case gpt2
+        /// Gemma 3 text models (HF `Gemma3ForCausalLM`, GGUF `gemma3`): embeddings scaled by
+        /// sqrt(d_model), RMSNorm before and after attention and the MLP, q/k RMSNorms, GeGLU,
+        /// local (sliding-window) and global layers with their own RoPE bases (docs/methods.md §24).
+        case gemma3
 
         /// The norm before attention, before the MLP and before the unembedding.
         public var normalization: Normalization { self == .gpt2 ? .layer : .rms }
         /// How positions enter the model.
         public var positions: PositionEncoding { self == .gpt2 ? .learned : .rotary }
-        /// The MLP: SwiGLU without biases, or GPT-2's GELU MLP with biases.
-        public var mlp: MLPKind { self == .gpt2 ? .gelu : .swiGLU }
+        /// The MLP: SwiGLU without biases, GPT-2's GELU MLP with biases, or Gemma's GeGLU.
+        public var mlp: MLPKind {
+            switch self {
+            case .gpt2: .gelu
+            case .gemma3: .geGLU
+            case .llama, .qwen2: .swiGLU
+            }
+        }
+        /// A norm on each block's output before it joins the residual stream (Gemma 3's
+        /// post_attention_layernorm and post_feedforward_layernorm).
+        public var normsBlockOutputs: Bool { self == .gemma3 }
+        /// RMSNorms over head_dim on every query and key head, before RoPE (Gemma 3's q_norm, k_norm).
+        public var normsQueriesAndKeys: Bool { self == .gemma3 }
     }
 
     /// The kind of every norm of the model (docs/methods.md §23).
@@ -42,6 +58,8 @@ public struct ModelConfig: Equatable, Sendable, Codable {
         case swiGLU
         /// down(gelu_tanh(up(x) + b_up)) + b_down: GPT-2's c_fc, gelu_new, c_proj
         case gelu
+        /// down(gelu_tanh(gate(x)) * up(x)), no biases: Gemma's gelu_pytorch_tanh MLP
+        case geGLU
     }
 
     /// Llama 3.1-style frequency-dependent RoPE scaling (`rope_scaling.rope_type == "llama3"`).
@@ -88,12 +106,17 @@ public struct ModelConfig: Equatable, Sendable, Codable {
     /// Which layers use the sliding window ([layerCount] flags); nil: every layer (Mistral).
     /// Gemma 3 mixes local (windowed) and global layers.
     public var slidingWindowLayers: [Bool]?
+    /// RoPE base of the sliding-window layers (Gemma 3's `rope_local_base_freq`); nil: ropeTheta.
+    public var localRopeTheta: Float?
+    /// Attention scores are q · k * queryPreAttentionScalar^-0.5 (Gemma's `query_pre_attn_scalar`);
+    /// nil: head_dim, the usual 1/sqrt(head_dim).
+    public var queryPreAttentionScalar: Float?
 
     /// ModelConfig's JSON keys (fixtures record configs this way); normEpsilon keeps its first name.
     enum CodingKeys: String, CodingKey {
         case architecture, vocabularySize, hiddenSize, layerCount, headCount, kvHeadCount, headDim
         case intermediateSize, ropeTheta, ropeScaling, contextLength, attentionQKVBias, attentionOutputBias
-        case tiedEmbeddings, slidingWindow
+        case tiedEmbeddings, slidingWindow, slidingWindowLayers, localRopeTheta, queryPreAttentionScalar
         case normEpsilon = "rmsNormEpsilon"
     }
 
@@ -128,6 +151,24 @@ public struct ModelConfig: Equatable, Sendable, Codable {
 
     public func kvHead(forQueryHead head: Int) -> Int { head / groupSize }
 
+    /// The factor of q · k in the attention scores.
+    public var attentionScale: Float {
+        guard let queryPreAttentionScalar else { return 1 / Float(headDim).squareRoot() }
+        // transformers: query_pre_attn_scalar ** -0.5 in double, applied to fp32 scores.
+        return Float(pow(Double(queryPreAttentionScalar), -0.5))
+    }
+
+    /// Gemma scales the token embeddings by sqrt(d_model), the double rounded to fp32 as
+    /// transformers' embed_scale buffer holds it; nil: no scaling.
+    public var embeddingScale: Float? {
+        architecture == .gemma3 ? Float(Double(hiddenSize).squareRoot()) : nil
+    }
+
+    /// The RoPE base of layer l: the local base on sliding-window layers where the model has one.
+    public func ropeTheta(layer l: Int) -> Float {
+        attentionWindow(layer: l) != nil ? localRopeTheta ?? ropeTheta : ropeTheta
+    }
+
     /// The sliding window of layer l, nil where the layer attends to every earlier key.
     public func attentionWindow(layer l: Int) -> Int? {
         guard let slidingWindow else { return nil }
@@ -150,6 +191,13 @@ public struct ModelConfig: Equatable, Sendable, Codable {
         }
         try check(normEpsilon > 0 && normEpsilon.isFinite, "norm epsilon \(normEpsilon) must be positive")
         try check(ropeTheta > 0 && ropeTheta.isFinite, "RoPE theta \(ropeTheta) must be positive")
+        if let localRopeTheta {
+            try check(localRopeTheta > 0 && localRopeTheta.isFinite, "local RoPE theta \(localRopeTheta) must be positive")
+        }
+        if let queryPreAttentionScalar {
+            try check(queryPreAttentionScalar > 0 && queryPreAttentionScalar.isFinite,
+                      "query_pre_attn_scalar \(queryPreAttentionScalar) must be positive")
+        }
         try check(contextLength > 0, "context length \(contextLength) must be positive")
         if let slidingWindow { try check(slidingWindow > 0, "sliding window \(slidingWindow) must be positive") }
         if let slidingWindowLayers {

@@ -5,7 +5,9 @@ import Shared
 
 /// One decoder layer's fp32 weights. q/k/v and gate/up are fused into one matrix each so
 /// that each is a single GEMM; rows keep the Hugging Face (rotate_half RoPE) order. Norm biases
-/// and MLP biases exist for LayerNorm models (GPT-2) only.
+/// and MLP biases exist for LayerNorm models (GPT-2) only; the norms of the block outputs and of
+/// the query and key heads for Gemma 3 only. Every RMSNorm gain is the factor applied, so
+/// Gemma's stored (1 + w) convention is resolved by the loader.
 public final class LayerWeights: @unchecked Sendable {
     public let attentionNorm: FloatBuffer   // [D]
     public let attentionNormBias: FloatBuffer?  // [D]
@@ -20,11 +22,18 @@ public final class LayerWeights: @unchecked Sendable {
     public let gateUpBias: FloatBuffer?     // [F] (GELU MLP)
     public let down: FloatBuffer            // [D, F]
     public let downBias: FloatBuffer?       // [D] (GELU MLP)
+    /// Gemma 3: RMSNorm gains of the attention output and of the MLP output, before each joins
+    /// the residual stream, and of every query and key head before RoPE.
+    public let attentionOutputNorm: FloatBuffer?  // [D]
+    public let mlpOutputNorm: FloatBuffer?        // [D]
+    public let queryNorm: FloatBuffer?            // [E]
+    public let keyNorm: FloatBuffer?              // [E]
 
     public init(attentionNorm: FloatBuffer, attentionNormBias: FloatBuffer? = nil, qkv: FloatBuffer,
                 qkvBias: FloatBuffer?, output: FloatBuffer, outputBias: FloatBuffer?, mlpNorm: FloatBuffer,
                 mlpNormBias: FloatBuffer? = nil, gateUp: FloatBuffer, gateUpBias: FloatBuffer? = nil,
-                down: FloatBuffer, downBias: FloatBuffer? = nil) {
+                down: FloatBuffer, downBias: FloatBuffer? = nil, attentionOutputNorm: FloatBuffer? = nil,
+                mlpOutputNorm: FloatBuffer? = nil, queryNorm: FloatBuffer? = nil, keyNorm: FloatBuffer? = nil) {
         self.attentionNorm = attentionNorm
         self.attentionNormBias = attentionNormBias
         self.qkv = qkv
@@ -37,6 +46,10 @@ public final class LayerWeights: @unchecked Sendable {
         self.gateUpBias = gateUpBias
         self.down = down
         self.downBias = downBias
+        self.attentionOutputNorm = attentionOutputNorm
+        self.mlpOutputNorm = mlpOutputNorm
+        self.queryNorm = queryNorm
+        self.keyNorm = keyNorm
     }
 }
 
@@ -83,6 +96,7 @@ public final class ModelWeights: @unchecked Sendable {
         try expect(positionEmbedding, config.contextLength * d, "position embedding")
         let layerNorm = config.architecture.normalization == .layer
         let gelu = config.architecture.mlp == .gelu
+        let outputNorms = config.architecture.normsBlockOutputs, headNorms = config.architecture.normsQueriesAndKeys
         if layerNorm != (finalNormBias != nil) {
             throw InputError(file: source, "final norm bias \(finalNormBias == nil ? "missing" : "present") for a model with \(config.architecture.normalization.rawValue) norms")
         }
@@ -105,6 +119,16 @@ public final class ModelWeights: @unchecked Sendable {
             try expect(layer.gateUpBias, f, "layer \(l) MLP input bias")
             try expect(layer.down, d * f, "layer \(l) down projection")
             try expect(layer.downBias, d, "layer \(l) down projection bias")
+            try expect(layer.attentionOutputNorm, d, "layer \(l) attention output norm")
+            try expect(layer.mlpOutputNorm, d, "layer \(l) MLP output norm")
+            try expect(layer.queryNorm, e, "layer \(l) query norm")
+            try expect(layer.keyNorm, e, "layer \(l) key norm")
+            if outputNorms != (layer.attentionOutputNorm != nil && layer.mlpOutputNorm != nil) {
+                throw InputError(file: source, "layer \(l): block output norms \(outputNorms ? "missing" : "present") for a \(config.architecture.rawValue) model")
+            }
+            if headNorms != (layer.queryNorm != nil && layer.keyNorm != nil) {
+                throw InputError(file: source, "layer \(l): query/key norms \(headNorms ? "missing" : "present") for a \(config.architecture.rawValue) model")
+            }
             if layerNorm != (layer.attentionNormBias != nil && layer.mlpNormBias != nil) {
                 throw InputError(file: source, "layer \(l): norm biases do not match the model's \(config.architecture.normalization.rawValue) norms")
             }

@@ -8,6 +8,7 @@ struct InspectCommand: ParsableCommand {
         discussion: """
             Example:
               icl-capture inspect --model models/SmolLM2-135M-Instruct.Q4_1.gguf
+              icl-capture inspect --model models/gemma-3-270m-q4_k_m.gguf --json
             """)
 
     @OptionGroup var model: ModelOptions
@@ -20,9 +21,17 @@ struct InspectCommand: ParsableCommand {
         let slidingWindow: Int?
         /// Which layers use the window (nil: every layer).
         let slidingWindowLayers: [Bool]?
-        /// "rms" or "layer"; "rotary" or "learned"; "swiGLU" or "gelu".
+        /// "rms" or "layer"; "rotary" or "learned"; "swiGLU", "gelu" or "geGLU".
         let normalization, positions, mlp: String
         let normEpsilon, ropeTheta: Float
+        /// The sliding-window layers' RoPE base where it differs (Gemma 3).
+        let localRopeTheta: Float?
+        /// q · k is scaled by this (1/sqrt(head_dim) unless the config says otherwise).
+        let attentionScale: Float
+        /// Gemma 3: the token embeddings are multiplied by this (sqrt(d_model)).
+        let embeddingScale: Float?
+        /// Gemma 3: norms on the block outputs and on the query and key heads.
+        let blockOutputNorms, queryKeyNorms: Bool
         let ropeScaling: ModelConfig.Llama3RopeScaling?
         let ropeFrequencyFactors: Bool
         let attentionQKVBias, attentionOutputBias, tiedEmbeddings: Bool
@@ -42,7 +51,10 @@ struct InspectCommand: ParsableCommand {
             intermediateSize: c.intermediateSize, contextLength: c.contextLength, slidingWindow: c.slidingWindow,
             slidingWindowLayers: c.slidingWindowLayers,
             normalization: c.architecture.normalization.rawValue, positions: c.architecture.positions.rawValue,
-            mlp: c.architecture.mlp.rawValue, normEpsilon: c.normEpsilon, ropeTheta: c.ropeTheta, ropeScaling: c.ropeScaling,
+            mlp: c.architecture.mlp.rawValue, normEpsilon: c.normEpsilon, ropeTheta: c.ropeTheta,
+            localRopeTheta: c.localRopeTheta, attentionScale: c.attentionScale, embeddingScale: c.embeddingScale,
+            blockOutputNorms: c.architecture.normsBlockOutputs, queryKeyNorms: c.architecture.normsQueriesAndKeys,
+            ropeScaling: c.ropeScaling,
             ropeFrequencyFactors: loaded.transformer.weights.ropeFrequencyFactors != nil,
             attentionQKVBias: c.attentionQKVBias, attentionOutputBias: c.attentionOutputBias,
             tiedEmbeddings: c.tiedEmbeddings, tensorTypes: loaded.tensorTypes, tokenizer: t.summary,
@@ -55,12 +67,20 @@ struct InspectCommand: ParsableCommand {
         let windowedLayers = c.slidingWindowLayers.map { "\($0.filter { $0 }.count) of \(c.layerCount) layers" }
             ?? "every layer"
         let types = loaded.tensorTypes.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }
+        let localRope = c.localRopeTheta.map { " (sliding-window layers: theta \($0))" } ?? ""
+        let mlp = switch c.architecture.mlp {
+        case .swiGLU: "SwiGLU"
+        case .gelu: "GELU (tanh)"
+        case .geGLU: "GeGLU (tanh GELU)"
+        }
+        let gemmaNorms = c.architecture.normsBlockOutputs
+            ? "; also after attention and the MLP, and on q/k heads; embeddings x \(c.embeddingScale ?? 1)" : ""
         print("""
             model:        \(loaded.path) (\(loaded.format.rawValue))\(loaded.name.map { "\nname:         \($0)" } ?? "")
             architecture: \(c.architecture.rawValue): \(c.layerCount) layers, d_model \(c.hiddenSize), d_ff \(c.intermediateSize), vocabulary \(c.vocabularySize)
-            attention:    \(c.headCount) heads of \(c.headDim), \(c.kvHeadCount) KV heads (\(c.groupSize) query heads each)\(c.slidingWindow.map { "; sliding window \($0) on \(windowedLayers)" } ?? "")
-            positions:    \(c.architecture.positions == .rotary ? "rope theta \(c.ropeTheta), \(rope)" : "learned"); context \(c.contextLength) tokens
-            norm, MLP:    \(c.architecture.normalization == .rms ? "RMSNorm" : "LayerNorm") eps \(c.normEpsilon); \(c.architecture.mlp == .swiGLU ? "SwiGLU" : "GELU (tanh)") MLP
+            attention:    \(c.headCount) heads of \(c.headDim), \(c.kvHeadCount) KV heads (\(c.groupSize) query heads each), scores x \(c.attentionScale)\(c.slidingWindow.map { "; sliding window \($0) on \(windowedLayers)" } ?? "")
+            positions:    \(c.architecture.positions == .rotary ? "rope theta \(c.ropeTheta)\(localRope), \(rope)" : "learned"); context \(c.contextLength) tokens
+            norm, MLP:    \(c.architecture.normalization == .rms ? "RMSNorm" : "LayerNorm") eps \(c.normEpsilon)\(gemmaNorms); \(mlp) MLP
             biases:       q/k/v \(c.attentionQKVBias ? "yes" : "no"), output \(c.attentionOutputBias ? "yes" : "no"); tied embeddings \(c.tiedEmbeddings ? "yes" : "no")
             tensors:      \(loaded.tensorTypes.values.reduce(0, +)) (\(types.joined(separator: ", ")))
             tokenizer:    \(t.summary)

@@ -86,6 +86,8 @@ struct DoubleReferenceModel {
                         act[r * f + i] = gate / (1 + exp(-gate)) * gateUp[r * 2 * f + f + i]
                     }
                 }
+            case .geGLU:
+                preconditionFailure("the Double model checks the reverse pass, which refuses Gemma 3")
             case .gelu:
                 let up = linear(normed, layer.gateUp, rows: t, input: d, output: f)
                 for r in 0..<t {

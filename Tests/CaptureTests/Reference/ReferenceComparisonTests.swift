@@ -31,6 +31,10 @@ final class ReferenceComparisonTests: XCTestCase {
         try compare(model: Fixtures.url("models/tiny-gpt2").path, fixture: "tiny-gpt2")
     }
 
+    func testTinyGemma3WithLocalAndGlobalLayersPostNormsQKNormsAndGeGLU() throws {
+        try compare(model: Fixtures.url("models/tiny-gemma3").path, fixture: "tiny-gemma3")
+    }
+
     func testSmolLM2FromGGUF() throws {
         guard let path = Fixtures.defaultModel?.path else {
             throw XCTSkip("default model not downloaded (scripts/setup-model)")
@@ -93,6 +97,7 @@ final class ActivationRecorder {
             record(.z(l), "z.\(l)")
             record(.attnPattern(l), "attn.\(l)")
             record(.attnOut(l), "attn_out.\(l)")
+            record(.attnPostNormScale(l), "attn_post_norm_scale.\(l)")
             record(.residMid(l), "resid_mid.\(l)")
             record(.mlpOut(l), "mlp_out.\(l)")
         }

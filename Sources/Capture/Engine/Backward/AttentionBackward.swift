@@ -26,7 +26,7 @@ struct AttentionBackward {
              dqkv: UnsafeMutablePointer<Float>, patternGradients: [UnsafeMutablePointer<Float>]?) {
         let heads = config.headCount, groups = config.kvHeadCount, groupSize = config.groupSize
         let e = config.headDim, w = (heads + 2 * groups) * e, zWidth = heads * e
-        let scale = 1 / Float(e).squareRoot()
+        let scale = config.attentionScale
         let tasks = layout.sequences.indices.flatMap { b in (0..<groups).map { (sequence: b, group: $0) } }
 
         ComputeThreads.forEachCallingBLAS(tasks.count) { index in

@@ -80,6 +80,8 @@ final class BlockBackward {
             BackwardKernels.geluTanh(gateUp.pointer, dy: dAct.pointer, rows: n, width: f, into: dGateUp.pointer)
             BLAS.matmul(dGateUp.pointer, lda: f, layer.gateUp.pointer, ldb: d, dNormed.pointer, ldc: d,
                         m: n, n: d, k: f)
+        case .geGLU:
+            preconditionFailure("Transformer.gradients refuses Gemma 3 models before the reverse pass")
         }
         norm.backward(xm, scale: scale.pointer, mean: mean.pointer, gamma: layer.mlpNorm, dy: dNormed.pointer,
                       rows: n, width: d, addingInto: g)

@@ -32,6 +32,7 @@ extension Transformer {
     public func gradients(of metric: AnswerMetric, prompts: [GradientPrompt], request: GradientRequest,
                           hooks: Hooks? = nil, receive: (GradientTensor) -> Void) throws -> GradientPassOutput {
         try request.validate(layers: config.layerCount)
+        try config.checkReversePassSupported()
         for (b, prompt) in prompts.enumerated() {
             do { try metric.validate(prompt.target, vocabularySize: config.vocabularySize) } catch let error as InputError {
                 throw InputError(file: error.file, "prompt \(b): \(error.problem)")
@@ -107,7 +108,7 @@ extension HookPoint {
     var layerIndex: Int? {
         switch self {
         case .residPre(let l), .z(let l), .attnPattern(let l), .attnLastQuery(let l), .attnOut(let l),
-             .residMid(let l), .mlpOut(let l): l
+             .attnPostNormScale(let l), .residMid(let l), .mlpOut(let l): l
         case .residFinal, .finalNormScale, .logits: nil
         }
     }

@@ -25,7 +25,7 @@ extension ModelConfig {
     init(gguf file: GGUFFile) throws {
         let arch = try file.string("general.architecture")
         guard let architecture = Architecture(rawValue: arch), architecture != .gpt2 else {
-            throw InputError(file: file.path, "unsupported architecture '\(arch)' in GGUF (supported: llama, qwen2; GPT-2 loads from Hugging Face safetensors)")
+            throw InputError(file: file.path, "unsupported architecture '\(arch)' in GGUF (supported: llama, qwen2, gemma3; GPT-2 loads from Hugging Face safetensors)")
         }
         let hidden = try file.int("\(arch).embedding_length")
         let heads = try file.int("\(arch).attention.head_count")
@@ -56,6 +56,7 @@ extension ModelConfig {
             attentionQKVBias: file.tensorInfo(named: layerNames.queryBias) != nil,
             attentionOutputBias: file.tensorInfo(named: layerNames.outputBias) != nil,
             tiedEmbeddings: file.tensorInfo(named: WeightNames.gguf.unembedding) == nil)
+        if architecture == .gemma3 { try completeGemma3(from: file) }
         try validate(source: file.path)
     }
 }

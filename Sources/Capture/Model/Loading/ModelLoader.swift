@@ -70,10 +70,11 @@ public enum ModelLoader {
         let checkpoint = try SafetensorsCheckpoint(directory: directory)
         let tokenizer = try TokenizerLoader.load(directory: directory)
         let tensors = SafetensorsTensorSource(checkpoint: checkpoint)
-        let gpt2 = config.architecture == .gpt2
+        let gpt2 = config.architecture == .gpt2, gemma3 = config.architecture == .gemma3
         let weights = try WeightAssembler(source: gpt2 ? GPT2TensorSource(base: tensors) : tensors,
-                                          names: gpt2 ? .gpt2 : .huggingFace, config: config,
-                                          undoQueryKeyPermutation: false).assemble()
+                                          names: gpt2 ? .gpt2 : gemma3 ? .gemma3 : .huggingFace, config: config,
+                                          undoQueryKeyPermutation: false,
+                                          normWeightOffset: gemma3 ? 1 : 0).assemble()
         let types = Dictionary(checkpoint.tensorNames.compactMap { checkpoint.info($0) }.map { ($0.dtype.rawValue, 1) },
                                uniquingKeysWith: +)
         return LoadedModel(path: directory.path, format: .huggingFace, config: config,

@@ -12,6 +12,10 @@ struct WeightAssembler {
     /// llama.cpp's converter interleaves the two RoPE halves of every q and k head for its
     /// adjacent-pair RoPE; the engine uses transformers' rotate_half order, so they are undone.
     let undoQueryKeyPermutation: Bool
+    /// Added to every RMSNorm weight to give the gain the engine multiplies by: 1 for Hugging
+    /// Face Gemma checkpoints, whose norms compute x * (1 + w); 0 elsewhere, GGUF Gemma files
+    /// included, where llama.cpp's converter has already stored 1 + w (docs/methods.md §24).
+    var normWeightOffset: Float = 0
 
     func assemble() throws -> ModelWeights {
         var used = Set<String>()
@@ -26,10 +30,15 @@ struct WeightAssembler {
             return try source.floats(name)
         }
         func present(_ name: String) -> Bool { source.shape(of: name) != nil }
+        // RMSNorm gains: [count]
+        func gain(_ name: String, _ count: Int) throws -> FloatBuffer {
+            FloatBuffer(try read(name, [count]).map { $0 + normWeightOffset })
+        }
 
         let c = config, d = c.hiddenSize, e = c.headDim, f = c.intermediateSize
         let queryRows = c.headCount * e, kvRows = c.kvHeadCount * e
         let layerNorm = c.architecture.normalization == .layer, gelu = c.architecture.mlp == .gelu
+        let outputNorms = c.architecture.normsBlockOutputs, headNorms = c.architecture.normsQueriesAndKeys
 
         let embedding = FloatBuffer(try read(names.embedding, [c.vocabularySize, d]))
         var layers: [LayerWeights] = []
@@ -54,20 +63,24 @@ struct WeightAssembler {
                 layerNorm ? FloatBuffer(try read(name, [d])) : nil
             }
             layers.append(LayerWeights(
-                attentionNorm: FloatBuffer(try read(n.attentionNorm, [d])),
+                attentionNorm: try gain(n.attentionNorm, d),
                 attentionNormBias: try normBias(n.attentionNormBias),
                 qkv: FloatBuffer(query + key + value),
                 qkvBias: qkvBias,
                 output: FloatBuffer(try read(n.output, [d, queryRows])),
                 outputBias: c.attentionOutputBias ? FloatBuffer(try read(n.outputBias, [d])) : nil,
-                mlpNorm: FloatBuffer(try read(n.mlpNorm, [d])),
+                mlpNorm: try gain(n.mlpNorm, d),
                 mlpNormBias: try normBias(n.mlpNormBias),
                 gateUp: FloatBuffer(gelu ? try read(n.up, [f, d]) : try read(n.gate, [f, d]) + read(n.up, [f, d])),
                 gateUpBias: gelu ? FloatBuffer(try read(n.upBias, [f])) : nil,
                 down: FloatBuffer(try read(n.down, [d, f])),
-                downBias: gelu ? FloatBuffer(try read(n.downBias, [d])) : nil))
+                downBias: gelu ? FloatBuffer(try read(n.downBias, [d])) : nil,
+                attentionOutputNorm: outputNorms ? try gain(n.attentionOutputNorm, d) : nil,
+                mlpOutputNorm: outputNorms ? try gain(n.mlpOutputNorm, d) : nil,
+                queryNorm: headNorms ? try gain(n.queryNorm, e) : nil,
+                keyNorm: headNorms ? try gain(n.keyNorm, e) : nil))
         }
-        let finalNorm = FloatBuffer(try read(names.finalNorm, [d]))
+        let finalNorm = try gain(names.finalNorm, d)
         let finalNormBias = layerNorm ? FloatBuffer(try read(names.finalNormBias, [d])) : nil
         let positionEmbedding = c.architecture.positions == .learned
             ? FloatBuffer(try read(names.positionEmbedding, [c.contextLength, d])) : nil

@@ -4,6 +4,8 @@ struct LayerWeightNames {
     let queryBias, keyBias, valueBias, outputBias: String
     /// LayerNorm biases and the GELU MLP's biases (GPT-2); absent from RMSNorm/SwiGLU models.
     var attentionNormBias = "", mlpNormBias = "", upBias = "", downBias = ""
+    /// Gemma 3's norms of the block outputs and of the query and key heads.
+    var attentionOutputNorm = "", mlpOutputNorm = "", queryNorm = "", keyNorm = ""
 }
 
 /// Where each of the engine's weights sits in a checkpoint format: the only per-format
@@ -36,18 +38,45 @@ struct WeightNames: Sendable {
         self.layer = layer
     }
 
-    /// llama.cpp's names (gguf-py's tensor_mapping).
+    /// llama.cpp's names (gguf-py's tensor_mapping); in gemma3 files ffn_norm is the norm before
+    /// the MLP (pre_feedforward_layernorm) and the block output norms have names of their own.
     static let gguf = WeightNames(
         embedding: "token_embd.weight", finalNorm: "output_norm.weight", unembedding: "output.weight",
         ropeFrequencies: "rope_freqs.weight", ignorable: { _ in false },
         layer: { l in
             let p = "blk.\(l)."
-            return LayerWeightNames(
+            var names = LayerWeightNames(
                 attentionNorm: p + "attn_norm.weight", query: p + "attn_q.weight", key: p + "attn_k.weight",
                 value: p + "attn_v.weight", output: p + "attn_output.weight", mlpNorm: p + "ffn_norm.weight",
                 gate: p + "ffn_gate.weight", up: p + "ffn_up.weight", down: p + "ffn_down.weight",
                 queryBias: p + "attn_q.bias", keyBias: p + "attn_k.bias", valueBias: p + "attn_v.bias",
                 outputBias: p + "attn_output.bias")
+            names.attentionOutputNorm = p + "post_attention_norm.weight"
+            names.mlpOutputNorm = p + "post_ffw_norm.weight"
+            names.queryNorm = p + "attn_q_norm.weight"
+            names.keyNorm = p + "attn_k_norm.weight"
+            return names
+        })
+
+    /// transformers' names for Gemma3ForCausalLM: post_attention_layernorm is the norm of the
+    /// attention output here, and pre_feedforward_layernorm the norm before the MLP.
+    static let gemma3 = WeightNames(
+        embedding: "model.embed_tokens.weight", finalNorm: "model.norm.weight", unembedding: "lm_head.weight",
+        ropeFrequencies: nil, ignorable: { _ in false },
+        layer: { l in
+            let p = "model.layers.\(l)."
+            var names = LayerWeightNames(
+                attentionNorm: p + "input_layernorm.weight", query: p + "self_attn.q_proj.weight",
+                key: p + "self_attn.k_proj.weight", value: p + "self_attn.v_proj.weight",
+                output: p + "self_attn.o_proj.weight", mlpNorm: p + "pre_feedforward_layernorm.weight",
+                gate: p + "mlp.gate_proj.weight", up: p + "mlp.up_proj.weight", down: p + "mlp.down_proj.weight",
+                queryBias: p + "self_attn.q_proj.bias", keyBias: p + "self_attn.k_proj.bias",
+                valueBias: p + "self_attn.v_proj.bias", outputBias: p + "self_attn.o_proj.bias")
+            names.attentionOutputNorm = p + "post_attention_layernorm.weight"
+            names.mlpOutputNorm = p + "post_feedforward_layernorm.weight"
+            names.queryNorm = p + "self_attn.q_norm.weight"
+            names.keyNorm = p + "self_attn.k_norm.weight"
+            return names
         })
 
     /// transformers' names for LlamaForCausalLM, MistralForCausalLM and Qwen2ForCausalLM.
