@@ -4,8 +4,8 @@ import Shared
 // D = d_model, T = the set's longest prompt, S = one prompt's keys.
 
 /// Hooks that copy, during one packed forward pass over B prompts of a set, exactly what the
-/// dump keeps: z and the residual stream at the captured positions, the final-norm scale, and
-/// the attention row of the answer position.
+/// dump keeps: z and the residual stream at the captured positions, the final-norm scale (and
+/// the attention output norm's, for models with one), and the attention row of the answer position.
 final class ActivationCapture {
     let hooks = Hooks()
     private(set) var rows = CapturedRows()
@@ -17,11 +17,18 @@ final class ActivationCapture {
         rows.z = [Float](repeating: 0, count: b * c * l * h * e)
         rows.resid = [Float](repeating: 0, count: b * c * (l + 1) * d)
         rows.finalNormScale = [Float](repeating: 0, count: b * c)
+        let outputNorm = config.architecture.normsBlockOutputs
+        rows.attentionOutputScale = [Float](repeating: 0, count: outputNorm ? b * c * l : 0)
         rows.attention = [Float](repeating: 0, count: b * l * h * maxTokens)
 
         for layer in 0..<l {
             hooks.add(.z(layer)) { [unowned self] tensor in
                 copy(tensor, positions, width: h * e, into: \.z) { prompt, position in ((prompt * c + position) * l + layer) * h * e }
+            }
+            if outputNorm {
+                hooks.add(.attnPostNormScale(layer)) { [unowned self] tensor in
+                    copy(tensor, positions, width: 1, into: \.attentionOutputScale) { prompt, position in (prompt * c + position) * l + layer }
+                }
             }
             hooks.add(.residPre(layer)) { [unowned self] tensor in
                 copy(tensor, positions, width: d, into: \.resid) { prompt, position in ((prompt * c + position) * (l + 1) + layer) * d }

@@ -103,7 +103,8 @@ public struct CaptureRunner {
             staged.topLogits += top.map { logits[logits.startIndex + $0] }
         }
         // From the fp32 rows, before any float16 rounding of the stored activations.
-        staged.headLabelLogits = projection.headLogits(z: staged.z, scales: staged.finalNormScale)
+        staged.headLabelLogits = projection.headLogits(z: staged.z, scales: staged.finalNormScale,
+                                                       outputScales: staged.attentionOutputScale)
         staged.residLabelLogits = projection.residLogits(resid: staged.resid, scales: staged.finalNormScale)
         let writeStart = Date()
         try writer.write(set: set, rows: rows, staged)

@@ -24,6 +24,8 @@ struct CapturedRows {
     var z: [Float] = []                // [R, C, L, H, E]
     var resid: [Float] = []            // [R, C, L + 1, D]
     var finalNormScale: [Float] = []   // [R, C]
+    /// Models with a norm on the attention output (Gemma 3), else empty.
+    var attentionOutputScale: [Float] = []   // [R, C, L]
     var labelLogits: [Float] = []      // [R, Y]
     var headLabelLogits: [Float] = []  // [R, C, L, H, Y]
     var residLabelLogits: [Float] = [] // [R, C, L + 1, Y]
@@ -169,13 +171,13 @@ public final class DumpWriter {
         try group.setAttribute("rms_norm_epsilon", Double(m.normEpsilon))
         try group.setAttribute("tied_embeddings", m.tiedEmbeddings ? 1 : 0)
         try group.setAttribute("final_norm_kind", m.architecture.normalization.rawValue)
-        try group.setAttribute("attention_output_norm", "none")
+        try group.setAttribute("attention_output_norm", m.architecture.normsBlockOutputs ? "rms" : "none")
 
         let d = m.hiddenSize, width = m.attentionWidth
         for spec in DumpLayout.model.datasets {
             if spec.name == "b_O" && !m.attentionOutputBias { continue }
             if spec.name == "final_norm_bias" && w.finalNormBias == nil { continue }
-            if spec.name == "attention_output_norm_weight" { continue }
+            if spec.name == "attention_output_norm_weight" && !m.architecture.normsBlockOutputs { continue }
             let dataset = try makeDataset(in: group, spec, sizes: sizes, scales: scales, activation: .f32)
             switch spec.name {
             case "W_O":
@@ -189,6 +191,8 @@ public final class DumpWriter {
                 try dataset.write(w.layers.flatMap { $0.outputBias!.array })
             case "kv_head":
                 try dataset.write((0..<m.headCount).map { Int32(m.kvHead(forQueryHead: $0)) })
+            case "attention_output_norm_weight":
+                try dataset.write(w.layers.flatMap { $0.attentionOutputNorm!.array })
             case "final_norm_weight":
                 try dataset.write(w.finalNorm.array)
             case "final_norm_bias":
@@ -259,7 +263,7 @@ public final class DumpWriter {
         var datasets: [String: HDF5Dataset] = [:]
         for dataset in DumpLayout.promptSet.datasets {
             if DumpLayout.gradientDatasets.contains(dataset.name) && c.grads == nil { continue }
-            if dataset.name == "attention_output_norm_scale" { continue }
+            if dataset.name == "attention_output_norm_scale" && !model.config.architecture.normsBlockOutputs { continue }
             datasets[dataset.name] = try makeDataset(in: group, dataset, sizes: sizes, scales: scales,
                                                      activation: c.activationType)
         }
@@ -360,6 +364,7 @@ public final class DumpWriter {
         try write("z", data.z)
         try write("resid", data.resid)
         try write("final_norm_scale", data.finalNormScale)
+        if !data.attentionOutputScale.isEmpty { try write("attention_output_norm_scale", data.attentionOutputScale) }
         try write("label_logits", data.labelLogits)
         try write("head_label_logits", data.headLabelLogits)
         try write("resid_label_logits", data.residLabelLogits)

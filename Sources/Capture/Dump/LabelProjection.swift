@@ -7,7 +7,9 @@ import Shared
 /// resid_label_logits): a component c's contribution to label y through the frozen final-norm
 /// scale s is s * (gamma ⊙ c) · W_U[y] for RMSNorm and s * (gamma ⊙ (c - mean(c))) · W_U[y]
 /// for LayerNorm, which is s * c · u_y with u_y = gamma ⊙ W_U[y] centred (the centring is
-/// linear; docs/methods.md §23). A residual stream's projection adds LayerNorm's beta · W_U[y],
+/// linear; docs/methods.md §23). With a norm on the attention output (Gemma 3), a head writes
+/// s_l g_l ⊙ (z_h W_O) (docs/methods.md §26): g_l is folded into the head directions and s_l
+/// scales each row's layer. A residual stream's projection adds LayerNorm's beta · W_U[y],
 /// so that resid_final's is the label logit itself. The label side is fixed per set, so it is folded into
 /// the weights once: per batch each head then costs one [R·C, E] x [E, Y] product, and the
 /// residual streams one [R·C·(L+1), D] x [D, Y] product.
@@ -18,8 +20,8 @@ struct LabelProjection {
     private let labelDirections: [Float]
     /// beta · W_U[label] (LayerNorm), 0 for RMSNorm: [Y]
     private let normBiasLogits: [Float]
-    /// Per layer, labelDirections · o_proj.weight: [L, Y, H·E]; columns h·E..<(h+1)·E of layer
-    /// l hold (W_O[l, h] · diag(gamma) · W_label^T)^T.
+    /// Per layer, labelDirections · diag(g_l) · o_proj.weight: [L, Y, H·E]; columns h·E..<(h+1)·E
+    /// of layer l hold (W_O[l, h] · diag(g_l ⊙ gamma) · W_label^T)^T, g_l = 1 without an attention output norm.
     private let headDirections: [Float]
 
     init(weights: ModelWeights, config: ModelConfig, labelIDs: [Int32]) {
@@ -46,9 +48,14 @@ struct LabelProjection {
         if y > 0 {
             directions.withUnsafeBufferPointer { a in
                 heads.withUnsafeMutableBufferPointer { c in
+                    let gained = FloatBuffer(count: y * d)
                     for (l, layer) in weights.layers.enumerated() {
+                        if let gain = layer.attentionOutputNorm {
+                            for i in 0..<(y * d) { gained[i] = a[i] * gain[i % d] }
+                        }
                         // o_proj.weight: [D, H·E], so (gamma ⊙ W_label) · o_proj.weight is [Y, H·E].
-                        BLAS.matmul(a.baseAddress!, lda: d, layer.output.pointer, ldb: width,
+                        BLAS.matmul(layer.attentionOutputNorm == nil ? a.baseAddress! : UnsafePointer(gained.pointer), lda: d,
+                                    layer.output.pointer, ldb: width,
                                     c.baseAddress! + l * y * width, ldc: width, m: y, n: width, k: d)
                     }
                 }
@@ -57,8 +64,9 @@ struct LabelProjection {
         headDirections = heads
     }
 
-    /// head_label_logits of a batch: [R, C, L, H, Y] from z [R, C, L, H, E] and the scales [R, C].
-    func headLogits(z: [Float], scales: [Float]) -> [Float] {
+    /// head_label_logits of a batch: [R, C, L, H, Y] from z [R, C, L, H, E], the final-norm
+    /// scales [R, C] and, for models with an attention output norm, its scales [R, C, L] (else empty).
+    func headLogits(z: [Float], scales: [Float], outputScales: [Float] = []) -> [Float] {
         let rows = scales.count, y = labelCount, e = headDim, width = headCount * headDim
         let perRow = layerCount * headCount
         var result = [Float](repeating: 0, count: rows * perRow * y)
@@ -79,6 +87,9 @@ struct LabelProjection {
             }
         }
         scaleRows(&result, by: scales, width: perRow * y)
+        if !outputScales.isEmpty {
+            scaleRows(&result, by: outputScales, width: headCount * y)
+        }
         return result
     }
 
@@ -102,7 +113,7 @@ struct LabelProjection {
         return result
     }
 
-    /// Multiplies each (prompt, position) block of `width` values by its final-norm scale.
+    /// Multiplies each consecutive block of `width` values by its scale.
     private func scaleRows(_ values: inout [Float], by scales: [Float], width: Int) {
         for (row, scale) in scales.enumerated() {
             for i in row * width..<(row + 1) * width { values[i] *= scale }
