@@ -16,7 +16,8 @@ public enum HookPoint: Hashable, Sendable, CustomStringConvertible {
     case attnLastQuery(Int)
     /// Attention block output z · W_O^T + b_O: [N, D].
     case attnOut(Int)
-    /// resid_pre + attn_out: [N, D].
+    /// resid_pre + attn_out: [N, D]. With a parallel residual (GPT-NeoX) the MLP reads
+    /// resid_pre instead, so a write here changes only the layer's output.
     case residMid(Int)
     /// MLP block output: [N, D].
     case mlpOut(Int)

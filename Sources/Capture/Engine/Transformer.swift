@@ -69,9 +69,10 @@ public struct ForwardOutput {
     }
 }
 
-/// The one decoder-only transformer engine: pre-norm blocks (RMSNorm or LayerNorm), RoPE or
-/// learned positions, attention with grouped KV heads, SwiGLU or GELU MLP. Llama-family, Qwen2
-/// and GPT-2 models differ only in their ModelConfig and weights.
+/// The one decoder-only transformer engine: pre-norm blocks (RMSNorm or LayerNorm), sequential
+/// or parallel attention and MLP, RoPE (whole or partial heads) or learned positions, attention
+/// with grouped KV heads, SwiGLU or GELU MLP. Llama-family, Qwen2, GPT-2 and GPT-NeoX models
+/// differ only in their ModelConfig and weights.
 public final class Transformer: @unchecked Sendable {
     public let config: ModelConfig
     public let weights: ModelWeights
@@ -172,12 +173,19 @@ public final class Transformer: @unchecked Sendable {
                                    attnOut.pointer, ldc: d, m: n, n: d, k: zWidth)
             if let bias = layer.outputBias { Kernels.addBias(bias.pointer, to: attnOut.pointer, count: n, width: d) }
             hooks?.run(.attnOut(l), shape: [n, d], values: attnOut.pointer, layout: layout)
+            if config.parallelResidual {
+                // The MLP's norm reads the layer's input, before attn_out joins it (docs/methods.md §24).
+                norm.run(x.pointer, gamma: layer.mlpNorm, beta: layer.mlpNormBias, rows: n, width: d,
+                         scale: scale.pointer, mean: mean.pointer, into: normed.pointer)
+            }
             Kernels.add(attnOut.pointer, into: x.pointer, count: n * d)
             hooks?.run(.residMid(l), shape: [n, d], values: x.pointer, layout: layout)
 
             // MLP block.
-            norm.run(x.pointer, gamma: layer.mlpNorm, beta: layer.mlpNormBias, rows: n, width: d,
-                     scale: scale.pointer, mean: mean.pointer, into: normed.pointer)
+            if !config.parallelResidual {
+                norm.run(x.pointer, gamma: layer.mlpNorm, beta: layer.mlpNormBias, rows: n, width: d,
+                         scale: scale.pointer, mean: mean.pointer, into: normed.pointer)
+            }
             mlp(layer, normed: normed.pointer, rows: n, gateUp: gateUp.pointer, act: act.pointer, into: mlpOut.pointer)
             hooks?.run(.mlpOut(l), shape: [n, d], values: mlpOut.pointer, layout: layout)
             Kernels.add(mlpOut.pointer, into: x.pointer, count: n * d)
@@ -236,8 +244,8 @@ public final class Transformer: @unchecked Sendable {
         return BatchLayout(sequences: spans)
     }
 
-    /// The MLP block on normed rows: SwiGLU, or GPT-2's GELU MLP with its biases.
-    /// normed: [N, D]; gateUp: [N, 2F] scratch; act: [N, F] scratch -> out: [N, D]
+    /// The MLP block on normed rows: SwiGLU, or a GELU MLP with its biases (GPT-2's tanh GELU,
+    /// GPT-NeoX's exact one). normed: [N, D]; gateUp: [N, 2F] scratch; act: [N, F] scratch -> out: [N, D]
     func mlp(_ layer: LayerWeights, normed: UnsafePointer<Float>, rows n: Int, gateUp: UnsafeMutablePointer<Float>,
              act: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>) {
         let d = config.hiddenSize, f = config.intermediateSize
@@ -245,10 +253,14 @@ public final class Transformer: @unchecked Sendable {
         case .swiGLU:
             BLAS.matmulTransposedB(normed, lda: d, layer.gateUp.pointer, ldb: d, gateUp, ldc: 2 * f, m: n, n: 2 * f, k: d)
             Kernels.swiGLU(gateUp, rows: n, width: f, into: act)
-        case .gelu:
+        case .gelu, .geluErf:
             BLAS.matmulTransposedB(normed, lda: d, layer.gateUp.pointer, ldb: d, act, ldc: f, m: n, n: f, k: d)
             Kernels.addBias(layer.gateUpBias!.pointer, to: act, count: n, width: f)
-            Kernels.geluTanh(act, rows: n, width: f)
+            if config.architecture.mlp == .gelu {
+                Kernels.geluTanh(act, rows: n, width: f)
+            } else {
+                Kernels.geluErf(act, rows: n, width: f)
+            }
         }
         BLAS.matmulTransposedB(act, lda: f, layer.down.pointer, ldb: f, out, ldc: d, m: n, n: d, k: f)
         if let bias = layer.downBias { Kernels.addBias(bias.pointer, to: out, count: n, width: d) }

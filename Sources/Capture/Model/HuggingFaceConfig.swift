@@ -7,9 +7,9 @@ import Shared
 /// `rope_theta`, ...) and as 4.x wrote them (top-level `rope_theta` plus `rope_scaling`).
 /// The model sizes themselves are required: a config without them describes no real checkpoint.
 public struct HuggingFaceConfig: Sendable, Equatable {
-    public static let supportedModelTypes = ["llama", "mistral", "qwen2", "gpt2"]
+    public static let supportedModelTypes = ["llama", "mistral", "qwen2", "gpt2", "gpt_neox"]
 
-    /// `model_type`: llama, mistral, qwen2 or gpt2.
+    /// `model_type`: llama, mistral, qwen2, gpt2 or gpt_neox.
     public let modelType: String
     public let modelConfig: ModelConfig
     /// Mistral's sliding-window length: each position attends to at most this many positions,
@@ -47,8 +47,9 @@ public struct HuggingFaceConfig: Sendable, Equatable {
             let supported = Self.supportedModelTypes.joined(separator: ", ")
             throw reject("unsupported architecture \(modelType) (supported: \(supported))")
         }
-        if modelType == "gpt2" {
-            let config = try decode(GPT2ConfigJSON.self).modelConfig(reject: reject)
+        if modelType == "gpt2" || modelType == "gpt_neox" {
+            let config = modelType == "gpt2" ? try decode(GPT2ConfigJSON.self).modelConfig(reject: reject)
+                : try decode(GPTNeoXConfigJSON.self).modelConfig(reject: reject)
             try config.validate(source: source)
             self.modelType = modelType
             self.modelConfig = config
@@ -102,7 +103,7 @@ public struct HuggingFaceConfig: Sendable, Equatable {
 }
 
 extension ModelConfig {
-    /// Decodes a Hugging Face config.json (model_type llama, mistral, qwen2, gpt2).
+    /// Decodes a Hugging Face config.json (model_type llama, mistral, qwen2, gpt2, gpt_neox).
     public init(huggingFaceConfigAt url: URL) throws {
         self = try HuggingFaceConfig(contentsOf: url).modelConfig
     }

@@ -29,7 +29,7 @@ struct WeightAssembler {
 
         let c = config, d = c.hiddenSize, e = c.headDim, f = c.intermediateSize
         let queryRows = c.headCount * e, kvRows = c.kvHeadCount * e
-        let layerNorm = c.architecture.normalization == .layer, gelu = c.architecture.mlp == .gelu
+        let layerNorm = c.architecture.normalization == .layer, gelu = !c.architecture.mlp.isGated
 
         let embedding = FloatBuffer(try read(names.embedding, [c.vocabularySize, d]))
         var layers: [LayerWeights] = []
