@@ -25,6 +25,12 @@ What it writes (see reference/README.md for every key):
                                        q/k norms, norms before and after attention and MLP, (1 + weight) RMSNorm,
                                        GeGLU, embeddings scaled by sqrt(d_model), tied; the tiny-llama2 tokenizer.
                                        Also stores attn_post_norm_scale.<l> (the post-attention norm's scale)
+  Tests/Fixtures/models/tiny-neox/     GPTNeoXForCausalLM: parallel attention and MLP, RoPE on 4 of 16 head dims,
+                                       fused query_key_value per head, exact-GELU MLP, LayerNorm and biases,
+                                       untied; Pythia-style byte-level BPE with NFC (no BOS added)
+  Tests/Fixtures/models/tiny-neox-sequential/  the same with use_parallel_residual false, RoPE on 8 of 16 dims,
+                                       config.json with rotary_pct / rotary_emb_base and embed_out.weight (as
+                                       Pythia's hub files)
       each: config.json, generation_config.json, model.safetensors (or shards + index), tokenizer.json,
       tokenizer_config.json. Weights are seeded random (std well above HF's 0.02 so attention is peaked).
   Tests/Fixtures/reference/<model>.safetensors   hook captures, logits, greedy ids (one file per model)
@@ -83,6 +89,8 @@ from transformers import (
     Gemma3TextConfig,
     GPT2Config,
     GPT2LMHeadModel,
+    GPTNeoXConfig,
+    GPTNeoXForCausalLM,
     LlamaConfig,
     LlamaForCausalLM,
     MistralConfig,
@@ -205,6 +213,27 @@ def tiny_specs():
                         hidden_activation="gelu_pytorch_tanh", tie_word_embeddings=True),
             vocab_pad=0, seed=SEED + 5, save=dict(),
         ),
+        dict(
+            # Pythia's layout: parallel attention and MLP, RoPE on 4 of each head's 16 dimensions (rotary_pct 0.25),
+            # exact-GELU MLP 4x wide, biases everywhere, untied embed_out. Saved as transformers 5.x writes it
+            # (rope_parameters, lm_head.weight).
+            name="tiny-neox", tok="neox", cls=(GPTNeoXConfig, GPTNeoXForCausalLM),
+            config=dict(hidden_size=64, intermediate_size=256, num_hidden_layers=2, num_attention_heads=4,
+                        hidden_act="gelu", max_position_embeddings=256, layer_norm_eps=1e-5,
+                        rope_parameters={"rope_type": "default", "rope_theta": 10000.0, "partial_rotary_factor": 0.25},
+                        use_parallel_residual=True, tie_word_embeddings=False, attention_bias=True),
+            vocab_pad=0, seed=SEED + 5, save=dict(),
+        ),
+        dict(
+            # The sequential residual (use_parallel_residual false), RoPE on half of each head, and the files as
+            # Pythia checkpoints have them: config.json with 4.x's rotary_pct / rotary_emb_base, embed_out.weight.
+            name="tiny-neox-sequential", tok="neox", cls=(GPTNeoXConfig, GPTNeoXForCausalLM),
+            config=dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+                        hidden_act="gelu", max_position_embeddings=256, layer_norm_eps=1e-5,
+                        rope_parameters={"rope_type": "default", "rope_theta": 1000.0, "partial_rotary_factor": 0.5},
+                        use_parallel_residual=False, tie_word_embeddings=False, attention_bias=True),
+            vocab_pad=0, seed=SEED + 6, save=dict(), pythia_files=True,
+        ),
     ]
 
 
@@ -221,7 +250,7 @@ def init_weights(model: torch.nn.Module, seed: int):
             p.copy_(norm_centre + INIT_STD["norm_noise"] * torch.randn(p.shape, generator=g))
         elif name.endswith(".bias"):
             p.copy_(INIT_STD["bias"] * torch.randn(p.shape, generator=g))
-        elif "embed_tokens" in name or ".wte." in name or ".wpe." in name:
+        elif "embed_tokens" in name or ".wte." in name or ".wpe." in name or ".embed_in." in name:
             p.copy_(INIT_STD["embed"] * torch.randn(p.shape, generator=g))
         else:
             p.copy_(INIT_STD["matrix"] * torch.randn(p.shape, generator=g))
@@ -250,7 +279,30 @@ def build_tiny(spec) -> Path:
     for f in out.glob("*.safetensors"):
         canonicalize_safetensors(f)
     hf_tok.save_pretrained(out)
+    if spec.get("pythia_files"):
+        pythia_style_files(out)
     return out
+
+
+def pythia_style_files(folder: Path):
+    """Rewrites a GPT-NeoX folder the way Pythia's hub checkpoints are: config.json with 4.x's rotary_pct and
+    rotary_emb_base instead of rope_parameters, the unembedding stored as embed_out.weight (transformers 5.x renames
+    it to lm_head on load). check_folder_loads then proves transformers reads the rewritten folder unchanged."""
+    config = json.loads((folder / "config.json").read_text())
+    rope = config.pop("rope_parameters")
+    assert rope["rope_type"] == "default", rope
+    config["rotary_pct"] = rope["partial_rotary_factor"]
+    config["rotary_emb_base"] = rope["rope_theta"]
+    (folder / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    path = folder / "model.safetensors"
+    with safetensors.safe_open(str(path), "np") as f:
+        tensors = {k: f.get_tensor(k) for k in f.keys()}
+        metadata = f.metadata()
+    if "lm_head.weight" in tensors:
+        tensors["embed_out.weight"] = tensors.pop("lm_head.weight")
+    assert "embed_out.weight" in tensors, sorted(tensors)
+    save_file(tensors, str(path), metadata=metadata)
+    canonicalize_safetensors(path)
 
 
 def check_folder_loads(folder: Path):
@@ -286,17 +338,22 @@ class Parts:
     def __init__(self, model):
         self.gpt2 = model.config.model_type == "gpt2"
         self.gemma = model.config.model_type == "gemma3_text"
+        self.neox = model.config.model_type == "gpt_neox"
+        self.parallel = self.neox and model.config.use_parallel_residual
         if self.gpt2:
             t = model.transformer
             self.embed, self.layers, self.final_norm = t.wte, list(t.h), t.ln_f
+        elif self.neox:
+            t = model.gpt_neox
+            self.embed, self.layers, self.final_norm = t.embed_in, list(t.layers), t.final_layer_norm
         else:
             self.embed, self.layers, self.final_norm = model.model.embed_tokens, list(model.model.layers), model.model.norm
 
     def attn(self, layer):
-        return layer.attn if self.gpt2 else layer.self_attn
+        return layer.attn if self.gpt2 else layer.attention if self.neox else layer.self_attn
 
     def o_proj(self, layer):
-        return self.attn(layer).c_proj if self.gpt2 else layer.self_attn.o_proj
+        return self.attn(layer).c_proj if self.gpt2 else layer.attention.dense if self.neox else layer.self_attn.o_proj
 
     def W_O(self, layer) -> torch.Tensor:
         """[d, H*hd], as nn.Linear holds it."""
@@ -315,6 +372,9 @@ class Parts:
     def mlp_out_module(self, layer):
         return layer.post_feedforward_layernorm if self.gemma else layer.mlp
 
+    def layer_norm_eps(self, model):
+        return model.config.layer_norm_epsilon if self.gpt2 else model.config.layer_norm_eps
+
     def resid_pre0(self, model, ids) -> torch.Tensor:
         rows = self.embed.weight[torch.tensor(ids)]
         if self.gemma:  # Gemma3TextScaledWordEmbedding: the fp32 sqrt(d_model) in the weights' dtype
@@ -326,9 +386,9 @@ class Parts:
         if self.gemma:
             scale = torch.rsqrt(x.pow(2).mean(-1) + model.config.rms_norm_eps)
             return scale, (x * scale[:, None]) * (1.0 + self.final_norm.weight)
-        if self.gpt2:
+        if self.gpt2 or self.neox:
             centred = x - x.mean(-1, keepdim=True)
-            scale = torch.rsqrt(centred.pow(2).mean(-1) + model.config.layer_norm_epsilon)
+            scale = torch.rsqrt(centred.pow(2).mean(-1) + self.layer_norm_eps(model))
             return scale, self.final_norm.weight * (centred * scale[:, None]) + self.final_norm.bias
         scale = torch.rsqrt(x.pow(2).mean(-1) + model.config.rms_norm_eps)
         return scale, self.final_norm.weight * (x * scale[:, None])
@@ -372,6 +432,12 @@ def run_with_hooks(model, ids: list[int]):
     finally:
         for h in handles:
             h.remove()
+    if parts.parallel:
+        # The MLP's norm reads resid_pre; resid_mid is defined as resid_pre + attn_out (docs/methods.md §25), the
+        # sum the engine exposes, computed in the engine's order.
+        for l in range(len(parts.layers)):
+            caps[f"_mlp_input.{l}"] = caps[f"resid_mid.{l}"]
+            caps[f"resid_mid.{l}"] = caps[f"resid_pre.{l}"] + caps[f"attn_out.{l}"]
     logits = out.logits[0].float()
     attns = [a[0] for a in out.attentions]
     return logits, caps, attns
@@ -414,7 +480,15 @@ def sanity_checks(model, ids, logits, caps, attns) -> dict:
         worst_decomp = max(worst_decomp, rel_err(acc, o.double()))
         assert torch.equal(caps[f"resid_mid.{l}"], caps[f"resid_pre.{l}"] + attn_out), f"resid_mid {l}"
         nxt = caps[f"resid_pre.{l + 1}"] if l + 1 < L else caps["resid_final"]
-        assert torch.equal(nxt, caps[f"resid_mid.{l}"] + caps[f"mlp_out.{l}"]), f"layer {l} output"
+        if parts.parallel:
+            # GPTNeoXLayer: mlp(ln2(x)) + attn(ln1(x)) + x, the MLP reading x itself.
+            assert torch.equal(caps[f"_mlp_input.{l}"], caps[f"resid_pre.{l}"]), f"parallel MLP input {l}"
+            assert torch.equal(nxt, caps[f"mlp_out.{l}"] + attn_out + caps[f"resid_pre.{l}"]), f"layer {l} output"
+            errs["parallel_sum_order_rel"] = max(errs.get("parallel_sum_order_rel", 0.0),
+                                                 rel_err(caps[f"resid_mid.{l}"] + caps[f"mlp_out.{l}"], nxt))
+            assert errs["parallel_sum_order_rel"] < 1e-6, errs
+        else:
+            assert torch.equal(nxt, caps[f"resid_mid.{l}"] + caps[f"mlp_out.{l}"]), f"layer {l} output"
         assert torch.equal(nxt, caps[f"_layer_out.{l}"])
         total += attn_out + caps[f"mlp_out.{l}"]
     errs["z_WO_decomposition_rel"] = worst_decomp
@@ -425,7 +499,7 @@ def sanity_checks(model, ids, logits, caps, attns) -> dict:
     x = caps["resid_final"]
     scale, normed = parts.recompute_final_norm(model, x)
     caps["final_norm_scale"] = scale
-    if parts.gpt2:  # torch's LayerNorm kernel orders its sums differently
+    if parts.gpt2 or parts.neox:  # torch's LayerNorm kernel orders its sums differently
         errs["final_norm_rel"] = rel_err(normed, caps["_normed"])
         assert errs["final_norm_rel"] < 1e-6, errs
     else:
@@ -470,6 +544,8 @@ def greedy(model, ids: list[int]) -> dict:
 def head_dim(model) -> int:
     if model.config.model_type == "gpt2":
         return model.transformer.h[0].attn.head_dim
+    if model.config.model_type == "gpt_neox":
+        return model.gpt_neox.layers[0].attention.head_size
     hd = model.model.layers[0].self_attn.head_dim
     assert hd == (getattr(model.config, "head_dim", None) or model.config.hidden_size // model.config.num_attention_heads)
     return hd
@@ -533,12 +609,46 @@ def gemma3_config_summary(model, source: str) -> dict:
     }
 
 
+def neox_config_summary(model, source: str) -> dict:
+    c = model.config
+    attn = model.gpt_neox.layers[0].attention
+    return {
+        "source": source,
+        "architecture": type(model).__name__,
+        "model_type": c.model_type,
+        "vocab_size": c.vocab_size,
+        "hidden_size": c.hidden_size,
+        "intermediate_size": c.intermediate_size,
+        "num_hidden_layers": c.num_hidden_layers,
+        "num_attention_heads": c.num_attention_heads,
+        "num_key_value_heads": c.num_attention_heads,
+        "head_dim": head_dim(model),
+        "rotary_ndims": attn.rotary_ndims,
+        "rope_parameters": dict(c.rope_parameters),
+        "rope_inv_freq": [float(x) for x in model.gpt_neox.rotary_emb.inv_freq.float()],
+        "rope_style": "rotate_half (HF) on the first rotary_ndims of each head: pairs (i, i + rotary_ndims/2)",
+        "qkv_layout": "query_key_value rows [heads, 3, head_dim]",
+        "attention_scaling": attn.scaling,
+        "use_parallel_residual": bool(c.use_parallel_residual),
+        "layer_norm_eps": c.layer_norm_eps,
+        "max_position_embeddings": c.max_position_embeddings,
+        "hidden_act": c.hidden_act,
+        "attention_bias": bool(c.attention_bias),
+        "tie_word_embeddings": bool(c.tie_word_embeddings),
+        "bos_token_id": c.bos_token_id,
+        "eos_token_id": c.eos_token_id,
+        "pad_token_id": c.pad_token_id,
+    }
+
+
 def config_summary(model, source: str) -> dict:
     c = model.config
     if c.model_type == "gpt2":
         return gpt2_config_summary(model, source)
     if c.model_type == "gemma3_text":
         return gemma3_config_summary(model, source)
+    if c.model_type == "gpt_neox":
+        return neox_config_summary(model, source)
     rope = dict(getattr(c, "rope_parameters", None) or {})
     attn = model.model.layers[0].self_attn
     return {

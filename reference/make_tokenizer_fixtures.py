@@ -9,7 +9,7 @@ trainer is deterministic, and every JSON file is written with sorted keys.
 What it writes:
 - corpus.json: the hard strings every flavour is checked on.
 - <flavour>/tokenizer.json + tokenizer_config.json + expected.json for small tokenizers trained on
-  training_text.txt: gpt2, llama3, qwen2 and smollm (byte-level BPE with each pre-tokenizer), and
+  training_text.txt: gpt2, llama3, qwen2, neox and smollm (byte-level BPE with each pre-tokenizer), and
   spm-prepend, spm-metaspace, spm-metaspace-split (Llama-2-style BPE with byte fallback).
   expected.json holds transformers' ids without and with special tokens, and its decode.
 - offsets_corpus.json: the corpus and a few more strings (ICL prompts, text NFC changes), and in
@@ -163,6 +163,7 @@ OFFSETS_EXTRA = [
 OFFSETS_CORPUS = CORPUS + OFFSETS_EXTRA
 
 SPECIAL_BYTE_LEVEL = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+SPECIAL_NEOX = ["<|endoftext|>", "<|padding|>", "<|im_start|>", "<|im_end|>"]
 SPECIAL_LLAMA3 = ["<|begin_of_text|>", "<|end_of_text|>", "<|im_start|>", "<|im_end|>"]
 SPECIAL_SPM = ["<unk>", "<s>", "</s>"]
 SPM_ADDED = ["<|im_start|>", "<|im_end|>"]
@@ -251,6 +252,11 @@ def byte_level_flavours():
         # Qwen2: NFC normalizer, single digits, no BOS token at all.
         "qwen2": dict(pre=split(QWEN2_SPLIT), specials=SPECIAL_BYTE_LEVEL, bos=None, eos="<|im_end|>",
                       config_add_bos=False, template=False, normalizer=normalizers.NFC()),
+        # GPT-NeoX / Pythia: GPT-2's ByteLevel regex after an NFC normalizer, <|endoftext|> and <|padding|>
+        # first (ids 0 and 1), no BOS added.
+        "neox": dict(pre=pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True),
+                     specials=SPECIAL_NEOX, bos="<|endoftext|>", eos="<|endoftext|>",
+                     config_add_bos=None, template=False, normalizer=normalizers.NFC()),
         # SmolLM2's pre-tokenizer. tokenizer_config says add_bos_token, but transformers 5 ignores
         # that key when a tokenizer.json is present: the post-processor (none here) decides.
         "smollm": dict(pre=pre_tokenizers.Sequence([

@@ -1,6 +1,6 @@
 """Tokenizers for the tiny fixture models, trained with the `tokenizers` library on CORPUS.
 
-Four styles, mirroring the real tokenizer.json files of the model families:
+Five styles, mirroring the real tokenizer.json files of the model families:
 
 - llama3: byte-level BPE, pre-tokenizer Sequence[Split(LLAMA3_REGEX, isolated), ByteLevel(use_regex=False)],
   post-processor Sequence[ByteLevel, TemplateProcessing("<|begin_of_text|> $A")] (BOS added),
@@ -10,6 +10,8 @@ Four styles, mirroring the real tokenizer.json files of the model families:
 - gpt2: GPT-2's own pipeline: no normalizer, pre-tokenizer ByteLevel(add_prefix_space=False, use_regex=True) (its
   built-in GPT-2 regex), post-processor ByteLevel only (no BOS added), one special token <|endoftext|> appended
   after the trained vocabulary that is BOS, EOS and UNK at once (as id 50256 in GPT-2).
+- neox: GPT-NeoX-20B's (Pythia's) pipeline: NFC normalizer, ByteLevel(add_prefix_space=False, use_regex=True),
+  post-processor ByteLevel only (no BOS added), <|endoftext|> = 0 and <|padding|> = 1 ahead of the trained vocabulary.
 - llama2: SentencePiece-style BPE: normalizer Sequence[Prepend("▁"), Replace(" ", "▁")], no pre-tokenizer,
   BPE(byte_fallback=True, fuse_unk=True) with <unk>=0, <s>=1, </s>=2, <0x00>..<0xFF>=3..258 in the model
   vocabulary (not added tokens), post-processor TemplateProcessing("<s> $A") (BOS added). "\n" is kept out
@@ -136,6 +138,24 @@ def build_gpt2(trained_vocab: int = 490):
     return tok, info
 
 
+def build_neox(trained_vocab: int = 490):
+    """Returns (tokenizer, info): GPT-NeoX-20B's (Pythia's) pipeline: NFC normalizer, ByteLevel(add_prefix_space=False,
+    use_regex=True), post-processor ByteLevel only (no BOS added), <|endoftext|> = 0 (bos = eos = unk) and
+    <|padding|> = 1 before the trained vocabulary, as in Pythia."""
+    tok = Tokenizer(models.BPE(unk_token=None, fuse_unk=False, byte_fallback=False))
+    tok.normalizer = normalizers.NFC()
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, trim_offsets=True, use_regex=True)
+    tok.decoder = decoders.ByteLevel(add_prefix_space=False, trim_offsets=True, use_regex=True)
+    trainer = trainers.BpeTrainer(vocab_size=trained_vocab, min_frequency=1, show_progress=False,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+                                  special_tokens=["<|endoftext|>", "<|padding|>"])
+    tok.train_from_iterator([CORPUS], trainer=trainer)
+    assert tok.token_to_id("<|endoftext|>") == 0 and tok.token_to_id("<|padding|>") == 1
+    tok.post_processor = processors.ByteLevel(add_prefix_space=False, trim_offsets=True, use_regex=True)
+    info = dict(bos_token="<|endoftext|>", eos_token="<|endoftext|>", pad_token=None, unk_token="<|endoftext|>")
+    return tok, info
+
+
 def build_llama2(final_vocab: int = 512):
     """SentencePiece-style BPE with byte fallback, vocabulary exactly `final_vocab` entries."""
     specials = ["<unk>", "<s>", "</s>"]
@@ -176,4 +196,5 @@ def build_llama2(final_vocab: int = 512):
     return tok, info
 
 
-BUILDERS = {"llama3": build_llama3, "qwen2": build_qwen2, "llama2": build_llama2, "gpt2": build_gpt2}
+BUILDERS = {"llama3": build_llama3, "qwen2": build_qwen2, "llama2": build_llama2, "gpt2": build_gpt2,
+            "neox": build_neox}

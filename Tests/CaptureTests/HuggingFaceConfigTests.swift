@@ -130,7 +130,7 @@ final class HuggingFaceConfigTests: XCTestCase {
 
     func testUnknownArchitecturesAreRejected() throws {
         try assertRejected(#"{"model_type": "gemma"}"#,
-                           mentions: ["unsupported architecture gemma (supported: llama, mistral, qwen2, gpt2, gemma3_text)"])
+                           mentions: ["unsupported architecture gemma (supported: llama, mistral, qwen2, gpt2, gpt_neox, gemma3_text)"])
         try assertRejected(#"{"vocab_size": 3}"#, mentions: ["model_type"])
     }
 
@@ -154,6 +154,85 @@ final class HuggingFaceConfigTests: XCTestCase {
                         standardNames.contextLength, standardNames.vocabularySize], [32, 3, 2, 40, 64, 50257])
         XCTAssertEqual(standardNames.normEpsilon, 1e-6)
         XCTAssertFalse(standardNames.tiedEmbeddings)
+    }
+
+    /// The tiny GPT-NeoX fixtures' config.json files (one as transformers 5.x writes it, with
+    /// rope_parameters; one as Pythia's hub files have it, with rotary_pct and rotary_emb_base)
+    /// against what transformers made of them (the `config` summary of reference/<model>.json).
+    func testGPTNeoXConfigsDecodeAsTransformersReadsThem() throws {
+        struct Summary: Decodable {
+            struct Rope: Decodable {
+                let rope_type: String
+                let rope_theta, partial_rotary_factor: Double
+            }
+            struct Config: Decodable {
+                let vocab_size, hidden_size, intermediate_size, num_hidden_layers, num_attention_heads: Int
+                let head_dim, rotary_ndims, max_position_embeddings: Int
+                let rope_parameters: Rope
+                let use_parallel_residual, attention_bias, tie_word_embeddings: Bool
+                let layer_norm_eps: Float
+                let hidden_act: String
+            }
+            let config: Config
+        }
+        for name in ["tiny-neox", "tiny-neox-sequential"] {
+            let want = try JSONDecoder().decode(Summary.self, from: Data(contentsOf: Fixtures.url("reference/\(name).json"))).config
+            let c = try ModelConfig(huggingFaceConfigAt: Fixtures.url("models/\(name)/config.json"))
+            XCTAssertEqual(c.architecture, .gptNeoX, name)
+            XCTAssertEqual(c.architecture.normalization, .layer, name)
+            XCTAssertEqual(c.architecture.positions, .rotary, name)
+            XCTAssertEqual(c.architecture.mlp, .geluErf, name)
+            XCTAssertEqual(want.hidden_act, "gelu", name)
+            XCTAssertEqual([c.vocabularySize, c.hiddenSize, c.intermediateSize, c.layerCount, c.headCount, c.kvHeadCount,
+                            c.headDim, c.rotaryDimensions, c.contextLength],
+                           [want.vocab_size, want.hidden_size, want.intermediate_size, want.num_hidden_layers,
+                            want.num_attention_heads, want.num_attention_heads, want.head_dim, want.rotary_ndims,
+                            want.max_position_embeddings], name)
+            XCTAssertEqual(want.rope_parameters.rope_type, "default", name)
+            XCTAssertEqual(Double(c.ropeTheta), want.rope_parameters.rope_theta, name)
+            XCTAssertEqual(c.rotaryDimensions, Int(Double(c.headDim) * want.rope_parameters.partial_rotary_factor), name)
+            XCTAssertEqual(c.parallelResidual, want.use_parallel_residual, name)
+            XCTAssertEqual(c.attentionQKVBias, want.attention_bias, name)
+            XCTAssertEqual(c.attentionOutputBias, want.attention_bias, name)
+            XCTAssertEqual(c.tiedEmbeddings, want.tie_word_embeddings, name)
+            XCTAssertEqual(c.normEpsilon, want.layer_norm_eps, name)
+        }
+    }
+
+    /// GPTNeoXConfig's defaults (configuration_gpt_neox.py): the 20B sizes, gelu, rotary_pct 0.25,
+    /// base 10000, parallel residual, attention biases, untied, 2048 positions, eps 1e-5.
+    func testGPTNeoXConfigDefaults() throws {
+        let c = try HuggingFaceConfig(data: Data(#"{"model_type": "gpt_neox"}"#.utf8), source: "neox.json").modelConfig
+        XCTAssertEqual([c.vocabularySize, c.hiddenSize, c.layerCount, c.headCount, c.headDim, c.rotaryDimensions,
+                        c.intermediateSize, c.contextLength], [50432, 6144, 44, 64, 96, 24, 24576, 2048])
+        XCTAssertEqual(c.ropeTheta, 10000)
+        XCTAssertEqual(c.normEpsilon, 1e-5)
+        XCTAssertTrue(c.parallelResidual && c.attentionQKVBias && c.attentionOutputBias)
+        XCTAssertFalse(c.tiedEmbeddings)
+        // rope_parameters (5.x) wins over the 4.x keys; an empty one does not count.
+        let both = try HuggingFaceConfig(data: Data(#"{"model_type": "gpt_neox", "hidden_size": 64, "num_attention_heads": 4, "rotary_pct": 0.25, "rotary_emb_base": 50, "rope_parameters": {"rope_type": "default", "rope_theta": 7, "partial_rotary_factor": 0.5}}"#.utf8),
+                                           source: "neox.json").modelConfig
+        XCTAssertEqual([both.rotaryDimensions, Int(both.ropeTheta)], [8, 7])
+        let empty = try HuggingFaceConfig(data: Data(#"{"model_type": "gpt_neox", "hidden_size": 64, "num_attention_heads": 4, "rotary_pct": 1, "rotary_emb_base": 50, "rope_scaling": {}}"#.utf8),
+                                            source: "neox.json").modelConfig
+        XCTAssertEqual([empty.rotaryDimensions, Int(empty.ropeTheta)], [16, 50])
+    }
+
+    func testGPTNeoXOptionsThatChangeTheComputationAreRejected() throws {
+        let sizes = #""model_type": "gpt_neox", "hidden_size": 64, "num_attention_heads": 4"#
+        try assertRejected(#"{\#(sizes), "hidden_act": "gelu_new"}"#, mentions: ["hidden_act gelu_new for gpt_neox"])
+        try assertRejected(#"{\#(sizes), "rope_scaling": {"type": "linear", "factor": 2}}"#,
+                           mentions: ["rope_scaling type linear"])
+        try assertRejected(#"{\#(sizes), "rotary_pct": 0}"#, mentions: ["rotary_pct 0.0 must be in (0, 1]"])
+        try assertRejected(#"{\#(sizes), "rotary_pct": 1.5}"#, mentions: ["rotary_pct 1.5"])
+        // 16 * 0.3 = 4.8, truncated to 4 as transformers does: accepted; 16 * 0.1 = 1.6 -> 1: odd.
+        XCTAssertEqual(try HuggingFaceConfig(data: Data(#"{\#(sizes), "rotary_pct": 0.3}"#.utf8), source: "n.json")
+            .modelConfig.rotaryDimensions, 4)
+        try assertRejected(#"{\#(sizes), "rotary_pct": 0.1}"#, mentions: ["gives 1 rotary dimensions"])
+        try assertRejected(#"{"model_type": "gpt_neox", "hidden_size": 30, "num_attention_heads": 4}"#,
+                           mentions: ["hidden_size 30 is not a multiple of num_attention_heads 4"])
+        try assertRejected(#"{\#(sizes), "layer_norm_eps": -1}"#, mentions: ["epsilon"])
+        try assertRejected(#"{\#(sizes), "use_parallel_residual": "yes"}"#, mentions: ["use_parallel_residual"])
     }
 
     func testGPT2OptionsThatChangeTheComputationAreRejected() throws {

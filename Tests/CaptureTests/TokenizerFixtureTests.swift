@@ -18,6 +18,10 @@ final class TokenizerFixtureTests: XCTestCase {
         try assertMatchesReference(TokenizerLoader.load(directory: folder("qwen2")), flavour: "qwen2")
     }
 
+    func testByteLevelGPTNeoXWithNFCMatchesTransformers() throws {
+        try assertMatchesReference(TokenizerLoader.load(directory: folder("neox")), flavour: "neox")
+    }
+
     func testByteLevelSmolLMPreTokenizerMatchesTransformers() throws {
         try assertMatchesReference(TokenizerLoader.load(directory: folder("smollm")), flavour: "smollm")
     }

@@ -29,6 +29,10 @@ final class TokenizerOffsetFixtureTests: XCTestCase {
         try assertOffsetsMatch(TokenizerLoader.load(directory: folder("qwen2")), flavour: "qwen2")
     }
 
+    func testGPTNeoXWithNFC() throws {
+        try assertOffsetsMatch(TokenizerLoader.load(directory: folder("neox")), flavour: "neox")
+    }
+
     func testSmolLMPreTokenizer() throws {
         try assertOffsetsMatch(TokenizerLoader.load(directory: folder("smollm")), flavour: "smollm")
     }

@@ -10,7 +10,7 @@ final class TokenizerOffsetTests: XCTestCase {
     private static let flavours = Result { try TokenizerOffsetTests.loadFlavours() }
 
     private static func loadFlavours() throws -> [(name: String, tokenizer: any Tokenizer)] {
-        let folders = ["gpt2", "llama3", "qwen2", "smollm", "spm-prepend", "spm-metaspace", "spm-metaspace-split"]
+        let folders = ["gpt2", "llama3", "qwen2", "neox", "smollm", "spm-prepend", "spm-metaspace", "spm-metaspace-split"]
         return try folders.map { ($0, try TokenizerLoader.load(directory: Fixtures.url("tokenizers/\($0)"))) }
             + ["gguf-llama", "gguf-llama-bpe", "smollm2"].map { ($0, try TokenizerFixture.ggufTokenizer($0)) }
     }
@@ -100,7 +100,7 @@ final class TokenizerOffsetTests: XCTestCase {
             }
             prompts.append(prompt + pick(labels) + pick(words) + pick(separators) + pick(labels))
         }
-        let byteLevel: Set = ["gpt2", "llama3", "qwen2", "smollm", "gguf-llama-bpe", "smollm2"]
+        let byteLevel: Set = ["gpt2", "llama3", "qwen2", "neox", "smollm", "gguf-llama-bpe", "smollm2"]
         for (name, tokenizer) in try Self.flavours.get() {
             for prompt in prompts {
                 for addBOS in [false, true] {

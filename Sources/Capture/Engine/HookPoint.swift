@@ -20,7 +20,8 @@ public enum HookPoint: Hashable, Sendable, CustomStringConvertible {
     /// Gemma 3: the post-attention norm's per-token scale s = 1 / sqrt(mean(o^2) + eps) of the
     /// attention output o = z · W_O^T, so that attn_out = gamma * (o * s): [N]. Writes are ignored.
     case attnPostNormScale(Int)
-    /// resid_pre + attn_out: [N, D].
+    /// resid_pre + attn_out: [N, D]. With a parallel residual (GPT-NeoX) the MLP reads
+    /// resid_pre instead, so a write here changes only the layer's output.
     case residMid(Int)
     /// MLP block output: [N, D] (Gemma 3: after the post-feedforward norm).
     case mlpOut(Int)

@@ -77,6 +77,23 @@ enum Kernels {
         }
     }
 
+    /// The exact GELU (torch's gelu without approximation, GPT-NeoX's "gelu"), in place:
+    /// x <- x * 0.5 * (1 + erf(x * sqrt(1/2))). x: [N, F]
+    static func geluErf(_ x: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
+        ComputeThreads.forEach(chunks(rows)) { chunk in
+            for r in range(chunk, of: rows) {
+                let row = x + r * width
+                for i in 0..<width {
+                    let v = row[i]
+                    row[i] = v * 0.5 * (1 + erff(v * inverseSquareRootOfTwo))
+                }
+            }
+        }
+    }
+
+    /// sqrt(1/2) in fp32, torch's M_SQRT1_2 as its CPU gelu kernel uses it.
+    static let inverseSquareRootOfTwo = Float(0.5.squareRoot())
+
     /// sqrt(2 / pi), as transformers' NewGELUActivation computes it in double.
     static let geluTanhFactor = Float((2.0 / Double.pi).squareRoot())
 

@@ -3,19 +3,24 @@ import Foundation
 /// Rotary position embedding in Hugging Face's rotate_half convention: dimension i of a head
 /// pairs with i + E/2 (llama.cpp's "normal" RoPE pairs adjacent dimensions instead; the GGUF
 /// loader undoes the row permutation that convention needs, so one convention serves both).
+/// With partial rotary (GPT-NeoX) only the first R = rotaryDimensions dimensions of a head
+/// rotate, i pairing with i + R/2, and dimensions R..<E pass through (docs/methods.md §25).
 struct RotaryEmbedding: Sendable {
-    /// inverse frequencies: [E / 2]
+    /// inverse frequencies: [R / 2]
     let inverseFrequencies: [Float]
     let headDim: Int
+    /// R: the rotated dimensions at the start of each head.
+    let rotaryDim: Int
 
     /// `theta`: the base, when not the config's global `ropeTheta` (Gemma 3's local layers).
     init(config: ModelConfig, frequencyFactors: [Float]?, theta: Float? = nil) {
         headDim = config.headDim
-        let half = config.headDim / 2
+        rotaryDim = config.rotaryDimensions
+        let half = rotaryDim / 2
         let base = theta ?? config.ropeTheta
-        // As transformers computes it, in fp32: 1 / base^(2i / E).
+        // As transformers computes it, in fp32: 1 / base^(2i / R).
         var inverse = (0..<half).map { i -> Float in
-            1 / powf(base, Float(2 * i) / Float(config.headDim))
+            1 / powf(base, Float(2 * i) / Float(config.rotaryDimensions))
         }
         if let factors = frequencyFactors {
             inverse = zip(inverse, factors).map { $0 / $1 }
@@ -41,9 +46,9 @@ struct RotaryEmbedding: Sendable {
         }
     }
 
-    /// cos and sin tables for `count` positions from `start`: [count, E / 2] each.
+    /// cos and sin tables for `count` positions from `start`: [count, R / 2] each.
     func table(start: Int, count: Int) -> (cos: [Float], sin: [Float]) {
-        let half = headDim / 2
+        let half = rotaryDim / 2
         var cosines = [Float](repeating: 0, count: count * half)
         var sines = [Float](repeating: 0, count: count * half)
         for t in 0..<count {
@@ -57,11 +62,11 @@ struct RotaryEmbedding: Sendable {
         return (cosines, sines)
     }
 
-    /// Rotates `heads` consecutive heads of E values in each of `count` rows in place.
-    /// rows: [count, stride], the heads starting at column 0 of `rows`.
+    /// Rotates the first R values of `heads` consecutive heads of E values in each of `count`
+    /// rows in place. rows: [count, stride], the heads starting at column 0 of `rows`.
     func apply(_ rows: UnsafeMutablePointer<Float>, stride: Int, count: Int, heads: Int,
                cos: [Float], sin: [Float]) {
-        let half = headDim / 2
+        let half = rotaryDim / 2
         cos.withUnsafeBufferPointer { c in
             sin.withUnsafeBufferPointer { s in
                 for t in 0..<count {

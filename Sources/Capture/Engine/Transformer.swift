@@ -69,10 +69,11 @@ public struct ForwardOutput {
     }
 }
 
-/// The one decoder-only transformer engine: pre-norm blocks (RMSNorm or LayerNorm), RoPE or
-/// learned positions, attention with grouped KV heads, SwiGLU, GELU or GeGLU MLP, and Gemma 3's
-/// extras (scaled embeddings, q/k norms, norms on the block outputs, per-layer RoPE bases).
-/// Llama-family, Qwen2, GPT-2 and Gemma 3 models differ only in their ModelConfig and weights.
+/// The one decoder-only transformer engine: pre-norm blocks (RMSNorm or LayerNorm), sequential
+/// or parallel attention and MLP, RoPE (whole or partial heads) or learned positions, attention
+/// with grouped KV heads, SwiGLU, GELU or GeGLU MLP, and Gemma 3's extras (scaled embeddings,
+/// q/k norms, norms on the block outputs, per-layer RoPE bases). Llama-family, Qwen2, GPT-2,
+/// GPT-NeoX and Gemma 3 models differ only in their ModelConfig and weights.
 public final class Transformer: @unchecked Sendable {
     public let config: ModelConfig
     public let weights: ModelWeights
@@ -193,12 +194,19 @@ public final class Transformer: @unchecked Sendable {
                 hooks?.run(.attnPostNormScale(l), shape: [n], values: outputScale.pointer, layout: layout)
             }
             hooks?.run(.attnOut(l), shape: [n, d], values: attnOut.pointer, layout: layout)
+            if config.parallelResidual {
+                // The MLP's norm reads the layer's input, before attn_out joins it (docs/methods.md §25).
+                norm.run(x.pointer, gamma: layer.mlpNorm, beta: layer.mlpNormBias, rows: n, width: d,
+                         scale: scale.pointer, mean: mean.pointer, into: normed.pointer)
+            }
             Kernels.add(attnOut.pointer, into: x.pointer, count: n * d)
             hooks?.run(.residMid(l), shape: [n, d], values: x.pointer, layout: layout)
 
             // MLP block.
-            norm.run(x.pointer, gamma: layer.mlpNorm, beta: layer.mlpNormBias, rows: n, width: d,
-                     scale: scale.pointer, mean: mean.pointer, into: normed.pointer)
+            if !config.parallelResidual {
+                norm.run(x.pointer, gamma: layer.mlpNorm, beta: layer.mlpNormBias, rows: n, width: d,
+                         scale: scale.pointer, mean: mean.pointer, into: normed.pointer)
+            }
             mlp(layer, normed: normed.pointer, rows: n, gateUp: gateUp.pointer, act: act.pointer, into: mlpOut.pointer)
             if let outputNorm = layer.mlpOutputNorm {
                 norm.run(mlpOut.pointer, gamma: outputNorm, beta: nil, rows: n, width: d, scale: outputScale.pointer,
@@ -261,8 +269,8 @@ public final class Transformer: @unchecked Sendable {
         return BatchLayout(sequences: spans)
     }
 
-    /// The MLP block on normed rows: SwiGLU, GeGLU, or GPT-2's GELU MLP with its biases.
-    /// normed: [N, D]; gateUp: [N, 2F] scratch; act: [N, F] scratch -> out: [N, D]
+    /// The MLP block on normed rows: SwiGLU, GeGLU, or a GELU MLP with its biases (GPT-2's tanh
+    /// GELU, GPT-NeoX's exact one). normed: [N, D]; gateUp: [N, 2F] scratch; act: [N, F] scratch -> out: [N, D]
     func mlp(_ layer: LayerWeights, normed: UnsafePointer<Float>, rows n: Int, gateUp: UnsafeMutablePointer<Float>,
              act: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>) {
         let d = config.hiddenSize, f = config.intermediateSize
@@ -273,10 +281,14 @@ public final class Transformer: @unchecked Sendable {
         case .geGLU:
             BLAS.matmulTransposedB(normed, lda: d, layer.gateUp.pointer, ldb: d, gateUp, ldc: 2 * f, m: n, n: 2 * f, k: d)
             Kernels.geGLU(gateUp, rows: n, width: f, into: act)
-        case .gelu:
+        case .gelu, .geluErf:
             BLAS.matmulTransposedB(normed, lda: d, layer.gateUp.pointer, ldb: d, act, ldc: f, m: n, n: f, k: d)
             Kernels.addBias(layer.gateUpBias!.pointer, to: act, count: n, width: f)
-            Kernels.geluTanh(act, rows: n, width: f)
+            if config.architecture.mlp == .gelu {
+                Kernels.geluTanh(act, rows: n, width: f)
+            } else {
+                Kernels.geluErf(act, rows: n, width: f)
+            }
         }
         BLAS.matmulTransposedB(act, lda: f, layer.down.pointer, ldb: f, out, ldc: d, m: n, n: d, k: f)
         if let bias = layer.downBias { Kernels.addBias(bias.pointer, to: out, count: n, width: d) }

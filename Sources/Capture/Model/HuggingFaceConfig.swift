@@ -8,9 +8,9 @@ import Shared
 /// `rope_theta`, ...) and as 4.x wrote them (top-level `rope_theta` plus `rope_scaling`).
 /// The model sizes themselves are required: a config without them describes no real checkpoint.
 public struct HuggingFaceConfig: Sendable, Equatable {
-    public static let supportedModelTypes = ["llama", "mistral", "qwen2", "gpt2", "gemma3_text"]
+    public static let supportedModelTypes = ["llama", "mistral", "qwen2", "gpt2", "gpt_neox", "gemma3_text"]
 
-    /// `model_type`: llama, mistral, qwen2, gpt2 or gemma3_text.
+    /// `model_type`: llama, mistral, qwen2, gpt2, gpt_neox or gemma3_text.
     public let modelType: String
     public let modelConfig: ModelConfig
     /// Mistral's sliding-window length: each position attends to at most this many positions,
@@ -51,9 +51,12 @@ public struct HuggingFaceConfig: Sendable, Equatable {
             let supported = Self.supportedModelTypes.joined(separator: ", ")
             throw reject("unsupported architecture \(modelType) (supported: \(supported))")
         }
-        if modelType == "gpt2" || modelType == "gemma3_text" {
-            let config = modelType == "gpt2" ? try decode(GPT2ConfigJSON.self).modelConfig(reject: reject)
-                : try decode(Gemma3ConfigJSON.self).modelConfig(reject: reject)
+        if ["gpt2", "gpt_neox", "gemma3_text"].contains(modelType) {
+            let config = switch modelType {
+            case "gpt2": try decode(GPT2ConfigJSON.self).modelConfig(reject: reject)
+            case "gpt_neox": try decode(GPTNeoXConfigJSON.self).modelConfig(reject: reject)
+            default: try decode(Gemma3ConfigJSON.self).modelConfig(reject: reject)
+            }
             try config.validate(source: source)
             self.modelType = modelType
             self.modelConfig = config
@@ -107,7 +110,7 @@ public struct HuggingFaceConfig: Sendable, Equatable {
 }
 
 extension ModelConfig {
-    /// Decodes a Hugging Face config.json (model_type llama, mistral, qwen2, gpt2).
+    /// Decodes a Hugging Face config.json (model_type llama, mistral, qwen2, gpt2, gpt_neox).
     public init(huggingFaceConfigAt url: URL) throws {
         self = try HuggingFaceConfig(contentsOf: url).modelConfig
     }

@@ -2,7 +2,7 @@ import Foundation
 import Shared
 
 /// Every supported architecture is this one configuration of one engine (Engine/Transformer):
-/// the differences between Llama-family, Qwen2, GPT-2 and Gemma 3 models are fields here, filled from a
+/// the differences between Llama-family, Qwen2, GPT-2, GPT-NeoX and Gemma 3 models are fields here, filled from a
 /// GGUF file's metadata or a Hugging Face `config.json`, and what the architecture itself fixes
 /// (norm, positions, MLP) is derived from `architecture`.
 public struct ModelConfig: Equatable, Sendable, Codable {
@@ -14,21 +14,31 @@ public struct ModelConfig: Equatable, Sendable, Codable {
         /// GPT-2 (HF `GPT2LMHeadModel`): learned absolute positions, LayerNorm with bias, GELU
         /// MLP, biases on every projection.
         case gpt2
+        /// GPT-NeoX and Pythia (HF `GPTNeoXForCausalLM`): LayerNorm with bias, RoPE on a fraction
+        /// of each head, the exact (erf) GELU MLP with biases, usually a parallel residual.
+        case gptNeoX = "gpt_neox"
         /// Gemma 3 text models (HF `Gemma3ForCausalLM`, GGUF `gemma3`): embeddings scaled by
         /// sqrt(d_model), RMSNorm before and after attention and the MLP, q/k RMSNorms, GeGLU,
         /// local (sliding-window) and global layers with their own RoPE bases (docs/methods.md §24).
         case gemma3
 
         /// The norm before attention, before the MLP and before the unembedding.
-        public var normalization: Normalization { self == .gpt2 ? .layer : .rms }
+        public var normalization: Normalization {
+            switch self {
+            case .llama, .qwen2: .rms
+            case .gpt2, .gptNeoX: .layer
+            }
+        }
         /// How positions enter the model.
         public var positions: PositionEncoding { self == .gpt2 ? .learned : .rotary }
-        /// The MLP: SwiGLU without biases, GPT-2's GELU MLP with biases, or Gemma's GeGLU.
+        /// The MLP: SwiGLU without biases, a GELU MLP with biases (tanh GELU for GPT-2, the
+        /// exact erf GELU for GPT-NeoX), or Gemma's GeGLU.
         public var mlp: MLPKind {
             switch self {
-            case .gpt2: .gelu
-            case .gemma3: .geGLU
             case .llama, .qwen2: .swiGLU
+            case .gpt2: .gelu
+            case .gptNeoX: .geluErf
+            case .gemma3: .geGLU
             }
         }
         /// A norm on each block's output before it joins the residual stream (Gemma 3's
@@ -60,6 +70,13 @@ public struct ModelConfig: Equatable, Sendable, Codable {
         case gelu
         /// down(gelu_tanh(gate(x)) * up(x)), no biases: Gemma's gelu_pytorch_tanh MLP
         case geGLU
+        /// down(gelu(up(x) + b_up)) + b_down with the exact gelu(x) = x/2 (1 + erf(x/sqrt 2)):
+        /// GPT-NeoX's dense_h_to_4h, gelu, dense_4h_to_h (docs/methods.md §25)
+        case geluErf
+
+        /// SwiGLU's and GeGLU's gate and up projections are one [2F, D] matrix; a GELU MLP has the up
+        /// projection alone ([F, D]) and biases on both projections.
+        public var isGated: Bool { self == .swiGLU || self == .geGLU }
     }
 
     /// Llama 3.1-style frequency-dependent RoPE scaling (`rope_scaling.rope_type == "llama3"`).
@@ -111,12 +128,19 @@ public struct ModelConfig: Equatable, Sendable, Codable {
     /// Attention scores are q · k * queryPreAttentionScalar^-0.5 (Gemma's `query_pre_attn_scalar`);
     /// nil: head_dim, the usual 1/sqrt(head_dim).
     public var queryPreAttentionScalar: Float?
+    /// RoPE rotates only the first `rotaryDim` dimensions of each head (GPT-NeoX's
+    /// `rotary_pct`); the rest pass through. nil: the whole head.
+    public var rotaryDim: Int?
+    /// Attention and MLP both read the layer's input (GPT-NeoX's `use_parallel_residual`):
+    /// resid_post = resid_pre + attn_out + mlp_out, the MLP's norm applied to resid_pre.
+    public var parallelResidual = false
 
     /// ModelConfig's JSON keys (fixtures record configs this way); normEpsilon keeps its first name.
+    /// slidingWindowLayers and parallelResidual are not recorded (they decode as nil and false).
     enum CodingKeys: String, CodingKey {
         case architecture, vocabularySize, hiddenSize, layerCount, headCount, kvHeadCount, headDim
         case intermediateSize, ropeTheta, ropeScaling, contextLength, attentionQKVBias, attentionOutputBias
-        case tiedEmbeddings, slidingWindow, slidingWindowLayers, localRopeTheta, queryPreAttentionScalar
+        case tiedEmbeddings, slidingWindow, slidingWindowLayers, localRopeTheta, queryPreAttentionScalar, rotaryDim
         case normEpsilon = "rmsNormEpsilon"
     }
 
@@ -145,6 +169,9 @@ public struct ModelConfig: Equatable, Sendable, Codable {
 
     /// Query heads per KV head; query head h reads KV head h / groupSize.
     public var groupSize: Int { headCount / kvHeadCount }
+
+    /// The head dimensions RoPE rotates, pairing i with i + rotaryDimensions / 2: [0, rotaryDimensions).
+    public var rotaryDimensions: Int { rotaryDim ?? headDim }
 
     /// Width of the concatenated z of all heads: the input of the output projection.
     public var attentionWidth: Int { headCount * headDim }
@@ -188,6 +215,8 @@ public struct ModelConfig: Equatable, Sendable, Codable {
                   "head count \(headCount) is not a multiple of the KV head count \(kvHeadCount)")
         if architecture.positions == .rotary {
             try check(headDim % 2 == 0, "head_dim \(headDim) must be even for RoPE")
+            try check(rotaryDimensions > 0 && rotaryDimensions <= headDim && rotaryDimensions % 2 == 0,
+                      "RoPE on \(rotaryDimensions) of \(headDim) head dimensions: must be even and in 2...\(headDim)")
         }
         try check(normEpsilon > 0 && normEpsilon.isFinite, "norm epsilon \(normEpsilon) must be positive")
         try check(ropeTheta > 0 && ropeTheta.isFinite, "RoPE theta \(ropeTheta) must be positive")

@@ -95,7 +95,7 @@ public final class ModelWeights: @unchecked Sendable {
         try expect(finalNormBias, d, "final norm bias")
         try expect(positionEmbedding, config.contextLength * d, "position embedding")
         let layerNorm = config.architecture.normalization == .layer
-        let gelu = config.architecture.mlp == .gelu
+        let gelu = !config.architecture.mlp.isGated
         let outputNorms = config.architecture.normsBlockOutputs, headNorms = config.architecture.normsQueriesAndKeys
         if layerNorm != (finalNormBias != nil) {
             throw InputError(file: source, "final norm bias \(finalNormBias == nil ? "missing" : "present") for a model with \(config.architecture.normalization.rawValue) norms")

@@ -21,8 +21,12 @@ struct InspectCommand: ParsableCommand {
         let slidingWindow: Int?
         /// Which layers use the window (nil: every layer).
         let slidingWindowLayers: [Bool]?
-        /// "rms" or "layer"; "rotary" or "learned"; "swiGLU", "gelu" or "geGLU".
+        /// "rms" or "layer"; "rotary" or "learned"; "swiGLU", "gelu", "geluErf" or "geGLU".
         let normalization, positions, mlp: String
+        /// The head dimensions RoPE rotates (head_dim unless partial, GPT-NeoX).
+        let rotaryDimensions: Int
+        /// Attention and MLP read the same layer input (GPT-NeoX's use_parallel_residual).
+        let parallelResidual: Bool
         let normEpsilon, ropeTheta: Float
         /// The sliding-window layers' RoPE base where it differs (Gemma 3).
         let localRopeTheta: Float?
@@ -51,7 +55,8 @@ struct InspectCommand: ParsableCommand {
             intermediateSize: c.intermediateSize, contextLength: c.contextLength, slidingWindow: c.slidingWindow,
             slidingWindowLayers: c.slidingWindowLayers,
             normalization: c.architecture.normalization.rawValue, positions: c.architecture.positions.rawValue,
-            mlp: c.architecture.mlp.rawValue, normEpsilon: c.normEpsilon, ropeTheta: c.ropeTheta,
+            mlp: c.architecture.mlp.rawValue, rotaryDimensions: c.rotaryDimensions,
+            parallelResidual: c.parallelResidual, normEpsilon: c.normEpsilon, ropeTheta: c.ropeTheta,
             localRopeTheta: c.localRopeTheta, attentionScale: c.attentionScale, embeddingScale: c.embeddingScale,
             blockOutputNorms: c.architecture.normsBlockOutputs, queryKeyNorms: c.architecture.normsQueriesAndKeys,
             ropeScaling: c.ropeScaling,
@@ -66,21 +71,23 @@ struct InspectCommand: ParsableCommand {
             ?? (report.ropeFrequencyFactors ? "per-frequency factors (rope_freqs)" : "no scaling")
         let windowedLayers = c.slidingWindowLayers.map { "\($0.filter { $0 }.count) of \(c.layerCount) layers" }
             ?? "every layer"
-        let types = loaded.tensorTypes.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }
-        let localRope = c.localRopeTheta.map { " (sliding-window layers: theta \($0))" } ?? ""
-        let mlp = switch c.architecture.mlp {
+        let partial = c.rotaryDimensions < c.headDim ? ", on \(c.rotaryDimensions) of \(c.headDim) head dimensions" : ""
+        let mlpName = switch c.architecture.mlp {
         case .swiGLU: "SwiGLU"
         case .gelu: "GELU (tanh)"
+        case .geluErf: "GELU (erf)"
         case .geGLU: "GeGLU (tanh GELU)"
         }
+        let types = loaded.tensorTypes.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }
+        let localRope = c.localRopeTheta.map { " (sliding-window layers: theta \($0))" } ?? ""
         let gemmaNorms = c.architecture.normsBlockOutputs
             ? "; also after attention and the MLP, and on q/k heads; embeddings x \(c.embeddingScale ?? 1)" : ""
         print("""
             model:        \(loaded.path) (\(loaded.format.rawValue))\(loaded.name.map { "\nname:         \($0)" } ?? "")
             architecture: \(c.architecture.rawValue): \(c.layerCount) layers, d_model \(c.hiddenSize), d_ff \(c.intermediateSize), vocabulary \(c.vocabularySize)
             attention:    \(c.headCount) heads of \(c.headDim), \(c.kvHeadCount) KV heads (\(c.groupSize) query heads each), scores x \(c.attentionScale)\(c.slidingWindow.map { "; sliding window \($0) on \(windowedLayers)" } ?? "")
-            positions:    \(c.architecture.positions == .rotary ? "rope theta \(c.ropeTheta)\(localRope), \(rope)" : "learned"); context \(c.contextLength) tokens
-            norm, MLP:    \(c.architecture.normalization == .rms ? "RMSNorm" : "LayerNorm") eps \(c.normEpsilon)\(gemmaNorms); \(mlp) MLP
+            positions:    \(c.architecture.positions == .rotary ? "rope theta \(c.ropeTheta)\(localRope), \(rope)\(partial)" : "learned"); context \(c.contextLength) tokens
+            norm, MLP:    \(c.architecture.normalization == .rms ? "RMSNorm" : "LayerNorm") eps \(c.normEpsilon)\(gemmaNorms); \(mlpName) MLP\(c.parallelResidual ? ", parallel to attention" : "")
             biases:       q/k/v \(c.attentionQKVBias ? "yes" : "no"), output \(c.attentionOutputBias ? "yes" : "no"); tied embeddings \(c.tiedEmbeddings ? "yes" : "no")
             tensors:      \(loaded.tensorTypes.values.reduce(0, +)) (\(types.joined(separator: ", ")))
             tokenizer:    \(t.summary)

@@ -34,8 +34,8 @@ struct DoubleReferenceModel {
             var qkv = linear(norm(x, layer.attentionNorm, layer.attentionNormBias), layer.qkv, rows: t, input: d, output: w)
             if let bias = layer.qkvBias { for r in 0..<t { for i in 0..<w { qkv[r * w + i] += Double(bias[i]) } } }
             for r in 0..<t where rotary {
-                for head in 0..<(h + k) {   // q heads, then k heads: rotate_half RoPE
-                    let base = r * w + head * e, half = e / 2
+                for head in 0..<(h + k) {   // q heads, then k heads: rotate_half RoPE on their first R dims
+                    let base = r * w + head * e, half = config.rotaryDimensions / 2
                     for i in 0..<half {
                         let a = qkv[base + i], b = qkv[base + i + half]
                         let c = cosines[r * half + i], s = sines[r * half + i]
@@ -74,8 +74,10 @@ struct DoubleReferenceModel {
             change(.z(l), &z)
             var attnOut = linear(z, layer.output, rows: t, input: h * e, output: d)
             if let bias = layer.outputBias { for r in 0..<t { for i in 0..<d { attnOut[r * d + i] += Double(bias[i]) } } }
+            // A parallel residual's MLP reads the layer's input, before attn_out joins it.
+            let parallelNormed = config.parallelResidual ? norm(x, layer.mlpNorm, layer.mlpNormBias) : nil
             for i in 0..<(t * d) { x[i] += attnOut[i] }
-            let normed = norm(x, layer.mlpNorm, layer.mlpNormBias)
+            let normed = parallelNormed ?? norm(x, layer.mlpNorm, layer.mlpNormBias)
             var act = [Double](repeating: 0, count: t * f)
             switch config.architecture.mlp {
             case .swiGLU:
@@ -88,12 +90,14 @@ struct DoubleReferenceModel {
                 }
             case .geGLU:
                 preconditionFailure("the Double model checks the reverse pass, which refuses Gemma 3")
-            case .gelu:
+            case .gelu, .geluErf:
                 let up = linear(normed, layer.gateUp, rows: t, input: d, output: f)
                 for r in 0..<t {
                     for i in 0..<f {
                         let v = up[r * f + i] + Double(layer.gateUpBias![i])
-                        act[r * f + i] = 0.5 * v * (1 + tanh((2 / Double.pi).squareRoot() * (v + 0.044715 * v * v * v)))
+                        act[r * f + i] = config.architecture.mlp == .gelu
+                            ? 0.5 * v * (1 + tanh((2 / Double.pi).squareRoot() * (v + 0.044715 * v * v * v)))
+                            : 0.5 * v * (1 + erf(v / 2.0.squareRoot()))
                     }
                 }
             }
@@ -148,12 +152,12 @@ struct DoubleReferenceModel {
         return out
     }
 
-    /// cos and sin of position * inverse frequency, [T, E / 2] each; Llama 3.1 scaling as
-    /// transformers' `_compute_llama3_parameters` applies it.
+    /// cos and sin of position * inverse frequency, [T, R / 2] each (R the rotated dimensions);
+    /// Llama 3.1 scaling as transformers' `_compute_llama3_parameters` applies it.
     private func ropeTables(count: Int) -> ([Double], [Double]) {
-        let half = config.headDim / 2
+        let rotated = config.rotaryDimensions, half = rotated / 2
         let frequencies = (0..<half).map { i -> Double in
-            let frequency = 1 / pow(Double(config.ropeTheta), Double(2 * i) / Double(config.headDim))
+            let frequency = 1 / pow(Double(config.ropeTheta), Double(2 * i) / Double(rotated))
             guard let s = config.ropeScaling else { return frequency }
             let original = Double(s.originalMaxPositionEmbeddings)
             let wavelength = 2 * Double.pi / frequency

@@ -6,7 +6,8 @@ import XCTest
 
 /// The reverse pass against central differences of the same model written naively in Double
 /// (DoubleReferenceModel) on the synthetic models: Llama-style (GQA, q/k/v and output biases,
-/// llama3 RoPE, untied unembedding) and GPT-2-style (LayerNorm, learned positions, GELU MLP). In Double a step of 1e-4 leaves a truncation error of order 1e-8 and a
+/// llama3 RoPE, untied unembedding), GPT-2-style (LayerNorm, learned positions, GELU MLP) and
+/// GPT-NeoX-style (parallel or sequential residual, RoPE on half of each head, exact GELU). In Double a step of 1e-4 leaves a truncation error of order 1e-8 and a
 /// rounding error of order 1e-12, so the differences are exact to far below the fp32 engine's
 /// own rounding: the bound is the 1e-4 of each tensor's largest magnitude.
 final class GradientFiniteDifferenceTests: XCTestCase {
@@ -18,6 +19,14 @@ final class GradientFiniteDifferenceTests: XCTestCase {
 
     func testGPT2LayerNormAndGELUMatchCentralDifferencesAtEveryPoint() throws {
         try checkCentralDifferences(try SyntheticModel.makeGPT2())
+    }
+
+    func testGPTNeoXParallelResidualPartialRotaryAndExactGELUMatchCentralDifferences() throws {
+        try checkCentralDifferences(try SyntheticModel.makeNeoX(parallelResidual: true))
+    }
+
+    func testGPTNeoXSequentialResidualMatchesCentralDifferences() throws {
+        try checkCentralDifferences(try SyntheticModel.makeNeoX(parallelResidual: false))
     }
 
     private func checkCentralDifferences(_ model: Transformer) throws {

@@ -59,6 +59,40 @@ enum SyntheticModel {
         return try Transformer(config: c, weights: weights, source: "synthetic-gpt2")
     }
 
+    /// GPT-NeoX-style: MHA, LayerNorm with bias, RoPE on half of each head (4 of 8
+    /// dimensions), the exact GELU MLP with biases, untied unembedding; a parallel residual or
+    /// a sequential one.
+    static func neoXConfig(parallelResidual: Bool) -> ModelConfig {
+        var c = ModelConfig(
+            architecture: .gptNeoX, vocabularySize: 53, hiddenSize: 16, layerCount: 3, headCount: 2,
+            kvHeadCount: 2, headDim: 8, intermediateSize: 24, normEpsilon: 1e-5, ropeTheta: 10000, ropeScaling: nil,
+            contextLength: 64, attentionQKVBias: true, attentionOutputBias: true, tiedEmbeddings: false)
+        c.rotaryDim = 4
+        c.parallelResidual = parallelResidual
+        return c
+    }
+
+    static func makeNeoX(parallelResidual: Bool = true, seed: UInt64 = 13) throws -> Transformer {
+        var random = SplitMix64(seed: seed)
+        let c = neoXConfig(parallelResidual: parallelResidual)
+        func buffer(_ count: Int, scale: Float, offset: Float = 0) -> FloatBuffer {
+            FloatBuffer((0..<count).map { _ in offset + scale * random.nextSignedUnit() })
+        }
+        let d = c.hiddenSize, w = 3 * c.attentionWidth, f = c.intermediateSize
+        let layers = (0..<c.layerCount).map { _ in
+            LayerWeights(attentionNorm: buffer(d, scale: 0.2, offset: 1), attentionNormBias: buffer(d, scale: 0.2),
+                         qkv: buffer(w * d, scale: 0.5), qkvBias: buffer(w, scale: 0.2),
+                         output: buffer(d * c.attentionWidth, scale: 0.5), outputBias: buffer(d, scale: 0.1),
+                         mlpNorm: buffer(d, scale: 0.2, offset: 1), mlpNormBias: buffer(d, scale: 0.2),
+                         gateUp: buffer(f * d, scale: 0.5), gateUpBias: buffer(f, scale: 0.3),
+                         down: buffer(d * f, scale: 0.5), downBias: buffer(d, scale: 0.1))
+        }
+        let weights = ModelWeights(embedding: buffer(c.vocabularySize * d, scale: 1), layers: layers,
+                                   finalNorm: buffer(d, scale: 0.2, offset: 1), finalNormBias: buffer(d, scale: 0.2),
+                                   unembedding: buffer(c.vocabularySize * d, scale: 1), ropeFrequencyFactors: nil)
+        return try Transformer(config: c, weights: weights, source: "synthetic-neox")
+    }
+
     static func tokens(_ count: Int, seed: UInt64) -> [Int32] {
         var random = SplitMix64(seed: seed)
         return (0..<count).map { _ in Int32(random.next() % UInt64(config.vocabularySize)) }

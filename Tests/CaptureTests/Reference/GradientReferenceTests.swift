@@ -30,6 +30,14 @@ final class GradientReferenceTests: XCTestCase {
         try compare(model: Fixtures.url("models/tiny-gpt2").path, fixture: "tiny-gpt2")
     }
 
+    func testTinyGPTNeoXWithParallelResidualAndPartialRotary() throws {
+        try compare(model: Fixtures.url("models/tiny-neox").path, fixture: "tiny-neox")
+    }
+
+    func testTinyGPTNeoXSequential() throws {
+        try compare(model: Fixtures.url("models/tiny-neox-sequential").path, fixture: "tiny-neox-sequential")
+    }
+
     func testSmolLM2FromGGUF() throws {
         guard let path = Fixtures.defaultModel?.path else {
             throw XCTSkip("default model not downloaded (scripts/setup-model)")

@@ -35,6 +35,14 @@ final class ReferenceComparisonTests: XCTestCase {
         try compare(model: Fixtures.url("models/tiny-gemma3").path, fixture: "tiny-gemma3")
     }
 
+    func testTinyGPTNeoXWithParallelResidualPartialRotaryAndFusedQKV() throws {
+        try compare(model: Fixtures.url("models/tiny-neox").path, fixture: "tiny-neox")
+    }
+
+    func testTinyGPTNeoXSequentialWithPythiaStyleConfigAndEmbedOut() throws {
+        try compare(model: Fixtures.url("models/tiny-neox-sequential").path, fixture: "tiny-neox-sequential")
+    }
+
     func testSmolLM2FromGGUF() throws {
         guard let path = Fixtures.defaultModel?.path else {
             throw XCTSkip("default model not downloaded (scripts/setup-model)")

@@ -65,6 +65,24 @@ enum BackwardKernels {
         }
     }
 
+    /// Reverse of Kernels.geluErf (y = x Phi(x), Phi the standard normal CDF):
+    ///     dx = dy * (Phi(x) + x phi(x)),  Phi(x) = (1 + erf(x / sqrt 2)) / 2,  phi(x) = exp(-x^2 / 2) / sqrt(2 pi)
+    /// x: [N, F] (the forward's input); dy: [N, F] -> dx: [N, F]
+    static func geluErf(_ x: UnsafePointer<Float>, dy: UnsafePointer<Float>, rows: Int, width: Int,
+                        into dx: UnsafeMutablePointer<Float>) {
+        let inverseSqrt2Pi = Float(1 / (2 * Double.pi).squareRoot())
+        forEachRowRange(rows) { range in
+            for r in range {
+                let xr = x + r * width, dyr = dy + r * width, dxr = dx + r * width
+                for i in 0..<width {
+                    let v = xr[i]
+                    let cdf = 0.5 * (1 + erff(v * Kernels.inverseSquareRootOfTwo))
+                    dxr[i] = dyr[i] * (cdf + v * expf(-0.5 * v * v) * inverseSqrt2Pi)
+                }
+            }
+        }
+    }
+
     /// Reverse of Kernels.swiGLU (act = silu(gate) * up, silu(x) = x * sigmoid(x)):
     ///     dgate = dact * up * sigmoid(gate) * (1 + gate * (1 - sigmoid(gate))),  dup = dact * silu(gate)
     /// gateUp: [N, 2F] (the forward's input), dAct: [N, F] -> dGateUp: [N, 2F]

@@ -26,6 +26,9 @@ final class BlockBackward {
     private let dNormed: FloatBuffer   // [N, D]
     private let dz: FloatBuffer        // [N, H * E]
     private let dqkv: FloatBuffer      // [N, W]
+    /// Parallel residual: the MLP's gradient with respect to resid_pre, held until the
+    /// attention block's reverse (which must read dM/d resid_post alone) is done. [N, D]
+    private let dMLPInput: FloatBuffer?
 
     init(config: ModelConfig, norm: Norm, rope: RotaryEmbedding, layout: BatchLayout) {
         self.config = config
@@ -49,6 +52,7 @@ final class BlockBackward {
         dNormed = FloatBuffer(count: n * d)
         dz = FloatBuffer(count: n * config.attentionWidth)
         dqkv = FloatBuffer(count: n * w)
+        dMLPInput = config.parallelResidual ? FloatBuffer(count: n * d) : nil
     }
 
     /// g: dM/d resid_pre[l + 1] on entry, dM/d resid_pre[l] on return. residPre, residMid: [N, D]
@@ -60,8 +64,10 @@ final class BlockBackward {
         let h = config.headCount, k = config.kvHeadCount, e = config.headDim
         let w = (h + 2 * k) * e, zWidth = h * e
 
-        // MLP block, forward: normed = norm(xm), then the MLP's input projection
-        norm.run(xm, gamma: layer.mlpNorm, beta: layer.mlpNormBias, rows: n, width: d, scale: scale.pointer,
+        // MLP block, forward: normed = norm(xm), then the MLP's input projection; with a parallel
+        // residual the MLP reads the layer's input x instead of resid_mid.
+        let mlpInput = config.parallelResidual ? x : xm
+        norm.run(mlpInput, gamma: layer.mlpNorm, beta: layer.mlpNormBias, rows: n, width: d, scale: scale.pointer,
                  mean: mean.pointer, into: normed.pointer)
         // MLP block, backward: dact = g · W_down, through the activation, dnormed = d(input) · W_in
         BLAS.matmul(g, lda: d, layer.down.pointer, ldb: f, dAct.pointer, ldc: f, m: n, n: f, k: d)
@@ -72,20 +78,32 @@ final class BlockBackward {
             BackwardKernels.swiGLU(gateUp.pointer, dAct: dAct.pointer, rows: n, width: f, into: dGateUp.pointer)
             BLAS.matmul(dGateUp.pointer, lda: 2 * f, layer.gateUp.pointer, ldb: d, dNormed.pointer, ldc: d,
                         m: n, n: d, k: 2 * f)
-        case .gelu:
+        case .gelu, .geluErf:
             // pre = normed · W_fc^T + b_fc: [N, F]
             BLAS.matmulTransposedB(normed.pointer, lda: d, layer.gateUp.pointer, ldb: d, gateUp.pointer, ldc: f,
                                    m: n, n: f, k: d)
             Kernels.addBias(layer.gateUpBias!.pointer, to: gateUp.pointer, count: n, width: f)
-            BackwardKernels.geluTanh(gateUp.pointer, dy: dAct.pointer, rows: n, width: f, into: dGateUp.pointer)
+            if config.architecture.mlp == .gelu {
+                BackwardKernels.geluTanh(gateUp.pointer, dy: dAct.pointer, rows: n, width: f, into: dGateUp.pointer)
+            } else {
+                BackwardKernels.geluErf(gateUp.pointer, dy: dAct.pointer, rows: n, width: f, into: dGateUp.pointer)
+            }
             BLAS.matmul(dGateUp.pointer, lda: f, layer.gateUp.pointer, ldb: d, dNormed.pointer, ldc: d,
                         m: n, n: d, k: f)
         case .geGLU:
             preconditionFailure("Transformer.gradients refuses Gemma 3 models before the reverse pass")
         }
-        norm.backward(xm, scale: scale.pointer, mean: mean.pointer, gamma: layer.mlpNorm, dy: dNormed.pointer,
-                      rows: n, width: d, addingInto: g)
-        // g = dM/d resid_mid
+        if let dMLPInput {
+            // Parallel: resid_post = x + attn(x) + mlp(x); the attention block's reverse below
+            // reads g = dM/d resid_post, and the MLP's share of dM/dx joins afterwards.
+            dMLPInput.pointer.update(repeating: 0, count: n * d)
+            norm.backward(x, scale: scale.pointer, mean: mean.pointer, gamma: layer.mlpNorm, dy: dNormed.pointer,
+                          rows: n, width: d, addingInto: dMLPInput.pointer)
+        } else {
+            norm.backward(xm, scale: scale.pointer, mean: mean.pointer, gamma: layer.mlpNorm, dy: dNormed.pointer,
+                          rows: n, width: d, addingInto: g)
+        }
+        // g = dM/d resid_mid (sequential), dM/d resid_post (parallel)
 
         // Attention block, forward: qkv = norm(x) · W_qkv^T + b, RoPE on q and k
         norm.run(x, gamma: layer.attentionNorm, beta: layer.attentionNormBias, rows: n, width: d,
@@ -110,6 +128,7 @@ final class BlockBackward {
         BLAS.matmul(dqkv.pointer, lda: w, layer.qkv.pointer, ldb: d, dNormed.pointer, ldc: d, m: n, n: d, k: w)
         norm.backward(x, scale: scale.pointer, mean: mean.pointer, gamma: layer.attentionNorm, dy: dNormed.pointer,
                       rows: n, width: d, addingInto: g)
+        if let dMLPInput { Kernels.add(dMLPInput.pointer, into: g, count: n * d) }
         if request.points.contains(.residPre(l)) { hand(.residPre(l), [n, d], g, receive) }
     }
 

@@ -24,8 +24,8 @@ extension ModelConfig {
     /// Reads the architecture's hyper-parameters from GGUF metadata (`{arch}.*` keys).
     init(gguf file: GGUFFile) throws {
         let arch = try file.string("general.architecture")
-        guard let architecture = Architecture(rawValue: arch), architecture != .gpt2 else {
-            throw InputError(file: file.path, "unsupported architecture '\(arch)' in GGUF (supported: llama, qwen2, gemma3; GPT-2 loads from Hugging Face safetensors)")
+        guard let architecture = Architecture(rawValue: arch), [.llama, .qwen2, .gemma3].contains(architecture) else {
+            throw InputError(file: file.path, "unsupported architecture '\(arch)' in GGUF (supported: llama, qwen2, gemma3; GPT-2 and GPT-NeoX load from Hugging Face safetensors)")
         }
         let hidden = try file.int("\(arch).embedding_length")
         let heads = try file.int("\(arch).attention.head_count")

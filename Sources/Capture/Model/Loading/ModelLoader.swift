@@ -70,11 +70,15 @@ public enum ModelLoader {
         let checkpoint = try SafetensorsCheckpoint(directory: directory)
         let tokenizer = try TokenizerLoader.load(directory: directory)
         let tensors = SafetensorsTensorSource(checkpoint: checkpoint)
-        let gpt2 = config.architecture == .gpt2, gemma3 = config.architecture == .gemma3
-        let weights = try WeightAssembler(source: gpt2 ? GPT2TensorSource(base: tensors) : tensors,
-                                          names: gpt2 ? .gpt2 : gemma3 ? .gemma3 : .huggingFace, config: config,
+        let (source, names): (TensorSource, WeightNames) = switch config.architecture {
+        case .gpt2: (GPT2TensorSource(base: tensors), .gpt2)
+        case .gptNeoX: (GPTNeoXTensorSource(base: tensors, headCount: config.headCount), .gptNeoX)
+        case .gemma3: (tensors, .gemma3)
+        case .llama, .qwen2: (tensors, .huggingFace)
+        }
+        let weights = try WeightAssembler(source: source, names: names, config: config,
                                           undoQueryKeyPermutation: false,
-                                          normWeightOffset: gemma3 ? 1 : 0).assemble()
+                                          normWeightOffset: config.architecture == .gemma3 ? 1 : 0).assemble()
         let types = Dictionary(checkpoint.tensorNames.compactMap { checkpoint.info($0) }.map { ($0.dtype.rawValue, 1) },
                                uniquingKeysWith: +)
         return LoadedModel(path: directory.path, format: .huggingFace, config: config,

@@ -37,7 +37,7 @@ struct WeightAssembler {
 
         let c = config, d = c.hiddenSize, e = c.headDim, f = c.intermediateSize
         let queryRows = c.headCount * e, kvRows = c.kvHeadCount * e
-        let layerNorm = c.architecture.normalization == .layer, gelu = c.architecture.mlp == .gelu
+        let layerNorm = c.architecture.normalization == .layer, gelu = !c.architecture.mlp.isGated
         let outputNorms = c.architecture.normsBlockOutputs, headNorms = c.architecture.normsQueriesAndKeys
 
         let embedding = FloatBuffer(try read(names.embedding, [c.vocabularySize, d]))

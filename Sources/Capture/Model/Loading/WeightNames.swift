@@ -117,4 +117,30 @@ struct WeightNames: Sendable {
             names.downBias = p + "mlp.c_proj.bias"
             return names
         })
+
+    /// GPT-NeoX's names (GPTNeoXForCausalLM) as GPTNeoXTensorSource presents them: the fused
+    /// query_key_value split into q, k and v, the untied unembedding `embed_out` (the name Pythia
+    /// checkpoints use) or `lm_head` (transformers 5.x's name for it).
+    static let gptNeoX = WeightNames(
+        embedding: "gpt_neox.embed_in.weight", finalNorm: "gpt_neox.final_layer_norm.weight",
+        finalNormBias: "gpt_neox.final_layer_norm.bias", unembedding: "embed_out.weight", ropeFrequencies: nil,
+        // Buffers older checkpoints saved with the weights: the causal mask and RoPE's inverse frequencies.
+        ignorable: { name in
+            [".attention.bias", ".attention.masked_bias", ".rotary_emb.inv_freq"].contains { name.hasSuffix($0) }
+        },
+        layer: { l in
+            let p = "gpt_neox.layers.\(l)."
+            let qkv = p + "attention.query_key_value."
+            var names = LayerWeightNames(
+                attentionNorm: p + "input_layernorm.weight", query: qkv + "q.weight", key: qkv + "k.weight",
+                value: qkv + "v.weight", output: p + "attention.dense.weight",
+                mlpNorm: p + "post_attention_layernorm.weight", gate: "", up: p + "mlp.dense_h_to_4h.weight",
+                down: p + "mlp.dense_4h_to_h.weight", queryBias: qkv + "q.bias", keyBias: qkv + "k.bias",
+                valueBias: qkv + "v.bias", outputBias: p + "attention.dense.bias")
+            names.attentionNormBias = p + "input_layernorm.bias"
+            names.mlpNormBias = p + "post_attention_layernorm.bias"
+            names.upBias = p + "mlp.dense_h_to_4h.bias"
+            names.downBias = p + "mlp.dense_4h_to_h.bias"
+            return names
+        })
 }
