@@ -11,7 +11,7 @@ import XCTest
 /// compares the models by layer depth.
 final class ModelFamilyReportTests: XCTestCase {
     /// One tiny fixture model per family (and per norm or attention variant of one).
-    static let families = ["tiny-llama3", "tiny-qwen2", "tiny-mistral", "tiny-gpt2", "tiny-gemma3"]
+    static let families = ["tiny-llama3", "tiny-qwen2", "tiny-mistral", "tiny-gpt2", "tiny-neox", "tiny-gemma3"]
     /// tiny-mistral's and tiny-gemma3's sliding windows are 4 tokens: an induction target R - 1 tokens back must
     /// fall inside it, or every head's induction score is 0.
     static let probeLength = ["tiny-mistral": 3, "tiny-gemma3": 3]
