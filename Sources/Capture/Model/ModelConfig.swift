@@ -25,7 +25,7 @@ public struct ModelConfig: Equatable, Sendable, Codable {
         /// The norm before attention, before the MLP and before the unembedding.
         public var normalization: Normalization {
             switch self {
-            case .llama, .qwen2: .rms
+            case .llama, .qwen2, .gemma3: .rms
             case .gpt2, .gptNeoX: .layer
             }
         }
