@@ -30,6 +30,10 @@ final class GradientReferenceTests: XCTestCase {
         try compare(model: Fixtures.url("models/tiny-gpt2").path, fixture: "tiny-gpt2")
     }
 
+    func testTinyGemma3WithPostNormsQKNormsGeGLUAndLocalAndGlobalLayers() throws {
+        try compare(model: Fixtures.url("models/tiny-gemma3").path, fixture: "tiny-gemma3")
+    }
+
     func testSmolLM2FromGGUF() throws {
         guard let path = Fixtures.defaultModel?.path else {
             throw XCTSkip("default model not downloaded (scripts/setup-model)")
