@@ -6,7 +6,7 @@ Run from the repository root (after make_model_fixtures.py, whose tiny models it
 
     .venv-reference/bin/python reference/make_grad_fixtures.py [--only NAME ...]
 
-For each model (the tiny fixture models, GPT-2's and GPT-NeoX's included, and SmolLM2 from models/SmolLM2-135M-Instruct.Q4_1.gguf) and
+For each model (the tiny fixture models, GPT-2's, GPT-NeoX's and Gemma 3's included, and SmolLM2 from models/SmolLM2-135M-Instruct.Q4_1.gguf) and
 each prompt, for each metric at the last prompt token (docs/methods.md §19.1):
 
   gold-logprob   log_softmax(logits)[gold]                 (full vocabulary)

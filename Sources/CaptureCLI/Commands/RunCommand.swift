@@ -190,7 +190,6 @@ struct RunCommand: ParsableCommand {
         if probeSequences > 0 && probeLength > (config.contextLength - 1) / 2 {
             throw InputError(file: model.model, "--probe-length \(probeLength): a probe of 2 x \(probeLength) tokens (and BOS) exceeds the model's context of \(config.contextLength); at most \((config.contextLength - 1) / 2)")
         }
-        if grads != nil { try config.checkReversePassSupported(model: model.model) }
     }
 }
 

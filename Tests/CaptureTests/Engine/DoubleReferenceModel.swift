@@ -89,7 +89,7 @@ struct DoubleReferenceModel {
                     }
                 }
             case .geGLU:
-                preconditionFailure("the Double model checks the reverse pass, which refuses Gemma 3")
+                preconditionFailure("no Gemma 3 block here: its gradients are checked against torch autograd (tiny-gemma3.grads)")
             case .gelu, .geluErf:
                 let up = linear(normed, layer.gateUp, rows: t, input: d, output: f)
                 for r in 0..<t {

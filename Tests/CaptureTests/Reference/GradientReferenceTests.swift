@@ -38,6 +38,10 @@ final class GradientReferenceTests: XCTestCase {
         try compare(model: Fixtures.url("models/tiny-neox-sequential").path, fixture: "tiny-neox-sequential")
     }
 
+    func testTinyGemma3WithPostNormsQKNormsGeGLUAndLocalAndGlobalLayers() throws {
+        try compare(model: Fixtures.url("models/tiny-gemma3").path, fixture: "tiny-gemma3")
+    }
+
     func testSmolLM2FromGGUF() throws {
         guard let path = Fixtures.defaultModel?.path else {
             throw XCTSkip("default model not downloaded (scripts/setup-model)")

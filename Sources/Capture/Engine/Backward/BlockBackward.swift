@@ -15,6 +15,11 @@ final class BlockBackward {
     private let layout: BatchLayout
     /// Per sequence: cos and sin (for the forward rotation) and -sin (its inverse): [T, E / 2]
     private let rotations: [(cos: [Float], sin: [Float], inverseSin: [Float])]
+    /// The same for the sliding-window layers' own RoPE base (Gemma 3).
+    private let localRotations: [(cos: [Float], sin: [Float], inverseSin: [Float])]?
+    /// Gemma 3: the forward attention (z is needed for the output norm) and the q/k norms.
+    private let forwardAttention: CausalAttention
+    private let headNorm: HeadNorm
 
     private let normed: FloatBuffer    // [N, D]
     private let scale: FloatBuffer     // [N]
@@ -29,17 +34,30 @@ final class BlockBackward {
     /// Parallel residual: the MLP's gradient with respect to resid_pre, held until the
     /// attention block's reverse (which must read dM/d resid_post alone) is done. [N, D]
     private let dMLPInput: FloatBuffer?
+    // Gemma 3 only (empty otherwise):
+    private let act: FloatBuffer          // [N, F] GeGLU output
+    private let z: FloatBuffer            // [N, H * E]
+    private let blockOut: FloatBuffer     // [N, D] a block's output before its output norm
+    private let dBlockOut: FloatBuffer    // [N, D]
+    private let outputScale: FloatBuffer  // [N]
+    private let headInput: FloatBuffer    // [N, W] q/k/v before the q/k norms
 
-    init(config: ModelConfig, norm: Norm, rope: RotaryEmbedding, layout: BatchLayout) {
+    init(config: ModelConfig, norm: Norm, rope: RotaryEmbedding, localRope: RotaryEmbedding? = nil, layout: BatchLayout) {
         self.config = config
         self.norm = norm
         self.rope = rope
         self.layout = layout
         attention = AttentionBackward(config: config)
-        rotations = layout.sequences.map { span in
-            let table = rope.table(start: 0, count: span.tokenCount)
-            return (table.cos, table.sin, table.sin.map { -$0 })
+        forwardAttention = CausalAttention(config: config)
+        headNorm = HeadNorm(epsilon: config.normEpsilon)
+        func tables(_ rope: RotaryEmbedding) -> [(cos: [Float], sin: [Float], inverseSin: [Float])] {
+            layout.sequences.map { span in
+                let table = rope.table(start: 0, count: span.tokenCount)
+                return (table.cos, table.sin, table.sin.map { -$0 })
+            }
         }
+        rotations = tables(rope)
+        localRotations = localRope.map(tables)
         let n = layout.tokenCount, d = config.hiddenSize, f = config.intermediateSize
         let w = (config.headCount + 2 * config.kvHeadCount) * config.headDim
         normed = FloatBuffer(count: n * d)
@@ -53,6 +71,13 @@ final class BlockBackward {
         dz = FloatBuffer(count: n * config.attentionWidth)
         dqkv = FloatBuffer(count: n * w)
         dMLPInput = config.parallelResidual ? FloatBuffer(count: n * d) : nil
+        let gemma = config.architecture.normsBlockOutputs
+        act = FloatBuffer(count: gemma ? n * f : 0)
+        z = FloatBuffer(count: gemma ? n * config.attentionWidth : 0)
+        blockOut = FloatBuffer(count: gemma ? n * d : 0)
+        dBlockOut = FloatBuffer(count: gemma ? n * d : 0)
+        outputScale = FloatBuffer(count: gemma ? n : 0)
+        headInput = FloatBuffer(count: config.architecture.normsQueriesAndKeys ? n * w : 0)
     }
 
     /// g: dM/d resid_pre[l + 1] on entry, dM/d resid_pre[l] on return. residPre, residMid: [N, D]
@@ -69,8 +94,18 @@ final class BlockBackward {
         let mlpInput = config.parallelResidual ? x : xm
         norm.run(mlpInput, gamma: layer.mlpNorm, beta: layer.mlpNormBias, rows: n, width: d, scale: scale.pointer,
                  mean: mean.pointer, into: normed.pointer)
-        // MLP block, backward: dact = g · W_down, through the activation, dnormed = d(input) · W_in
-        BLAS.matmul(g, lda: d, layer.down.pointer, ldb: f, dAct.pointer, ldc: f, m: n, n: f, k: d)
+        // MLP block, backward: dact = g · W_down (Gemma 3: the output norm's gradient · W_down),
+        // through the activation, dnormed = d(input) · W_in
+        var dMLPOut = UnsafePointer(g)
+        if let outputNorm = layer.mlpOutputNorm {
+            BLAS.matmulTransposedB(normed.pointer, lda: d, layer.gateUp.pointer, ldb: d, gateUp.pointer, ldc: 2 * f,
+                                   m: n, n: 2 * f, k: d)
+            Kernels.geGLU(gateUp.pointer, rows: n, width: f, into: act.pointer)
+            BLAS.matmulTransposedB(act.pointer, lda: f, layer.down.pointer, ldb: f, blockOut.pointer, ldc: d,
+                                   m: n, n: d, k: f)
+            dMLPOut = outputNormBackward(gamma: outputNorm, g: g)
+        }
+        BLAS.matmul(dMLPOut, lda: d, layer.down.pointer, ldb: f, dAct.pointer, ldc: f, m: n, n: f, k: d)
         switch config.architecture.mlp {
         case .swiGLU:
             BLAS.matmulTransposedB(normed.pointer, lda: d, layer.gateUp.pointer, ldb: d, gateUp.pointer, ldc: 2 * f,
@@ -91,7 +126,11 @@ final class BlockBackward {
             BLAS.matmul(dGateUp.pointer, lda: f, layer.gateUp.pointer, ldb: d, dNormed.pointer, ldc: d,
                         m: n, n: d, k: f)
         case .geGLU:
-            preconditionFailure("Transformer.gradients refuses Gemma 3 models before the reverse pass")
+            BLAS.matmulTransposedB(normed.pointer, lda: d, layer.gateUp.pointer, ldb: d, gateUp.pointer, ldc: 2 * f,
+                                   m: n, n: 2 * f, k: d)
+            BackwardKernels.geGLU(gateUp.pointer, dAct: dAct.pointer, rows: n, width: f, into: dGateUp.pointer)
+            BLAS.matmul(dGateUp.pointer, lda: 2 * f, layer.gateUp.pointer, ldb: d, dNormed.pointer, ldc: d,
+                        m: n, n: d, k: 2 * f)
         }
         if let dMLPInput {
             // Parallel: resid_post = x + attn(x) + mlp(x); the attention block's reverse below
@@ -111,10 +150,31 @@ final class BlockBackward {
         BLAS.matmulTransposedB(normed.pointer, lda: d, layer.qkv.pointer, ldb: d, qkv.pointer, ldc: w,
                                m: n, n: w, k: d)
         if let bias = layer.qkvBias { Kernels.addBias(bias.pointer, to: qkv.pointer, count: n, width: w) }
-        rotate(qkv.pointer, inverse: false)
+        if let queryNorm = layer.queryNorm, let keyNorm = layer.keyNorm {
+            headInput.pointer.update(from: qkv.pointer, count: n * w)
+            headNorm.apply(qkv.pointer, count: n, stride: w, heads: h, headDim: e, gamma: queryNorm)
+            headNorm.apply(qkv.pointer + h * e, count: n, stride: w, heads: k, headDim: e, gamma: keyNorm)
+        }
+        rotate(qkv.pointer, layer: l, inverse: false)
 
-        // Attention block, backward: dz = g · W_O; attention; RoPE^T; dnormed = dqkv · W_qkv
-        BLAS.matmul(g, lda: d, layer.output.pointer, ldb: zWidth, dz.pointer, ldc: zWidth, m: n, n: zWidth, k: d)
+        // Attention block, backward: dz = g · W_O (Gemma 3: the output norm's gradient · W_O);
+        // attention; RoPE^T; the q/k norms' reverse (Gemma 3); dnormed = dqkv · W_qkv
+        var dAttnOut = UnsafePointer(g)
+        if let outputNorm = layer.attentionOutputNorm {
+            let kvWidth = k * e
+            let sources = layout.sequences.map { span in
+                let rows = qkv.pointer + span.rowStart * w
+                return KeyValueSource(segments: [KeyValueSource.Segment(keys: rows + h * e, values: rows + h * e + kvWidth,
+                                                                        stride: w, count: span.tokenCount)])
+            }
+            forwardAttention.run(qkv: qkv.pointer, layout: layout, sources: sources, window: config.attentionWindow(layer: l),
+                                 z: z.pointer, patterns: nil, lastRows: nil)
+            BLAS.matmulTransposedB(z.pointer, lda: zWidth, layer.output.pointer, ldb: zWidth, blockOut.pointer, ldc: d,
+                                   m: n, n: d, k: zWidth)
+            if let bias = layer.outputBias { Kernels.addBias(bias.pointer, to: blockOut.pointer, count: n, width: d) }
+            dAttnOut = outputNormBackward(gamma: outputNorm, g: g)
+        }
+        BLAS.matmul(dAttnOut, lda: d, layer.output.pointer, ldb: zWidth, dz.pointer, ldc: zWidth, m: n, n: zWidth, k: d)
         if request.points.contains(.z(l)) { hand(.z(l), [n, h, e], dz.pointer, receive) }
         let patternBuffers = request.points.contains(.attnPattern(l))
             ? layout.sequences.map { FloatBuffer(count: h * $0.tokenCount * $0.tokenCount) } : nil
@@ -124,7 +184,12 @@ final class BlockBackward {
             guard let patternBuffers else { break }
             hand(.attnPattern(l), [h, span.tokenCount, span.tokenCount], patternBuffers[b].pointer, receive, sequence: b)
         }
-        rotate(dqkv.pointer, inverse: true)
+        rotate(dqkv.pointer, layer: l, inverse: true)
+        if let queryNorm = layer.queryNorm, let keyNorm = layer.keyNorm {
+            headNorm.backward(headInput.pointer, dy: dqkv.pointer, count: n, stride: w, heads: h, headDim: e, gamma: queryNorm)
+            headNorm.backward(headInput.pointer + h * e, dy: dqkv.pointer + h * e, count: n, stride: w, heads: k,
+                              headDim: e, gamma: keyNorm)
+        }
         BLAS.matmul(dqkv.pointer, lda: w, layer.qkv.pointer, ldb: d, dNormed.pointer, ldc: d, m: n, n: d, k: w)
         norm.backward(x, scale: scale.pointer, mean: mean.pointer, gamma: layer.attentionNorm, dy: dNormed.pointer,
                       rows: n, width: d, addingInto: g)
@@ -134,14 +199,26 @@ final class BlockBackward {
 
     /// RoPE on the q and k columns of every sequence's rows: the forward rotation, or its
     /// transpose (a rotation by -angle), which carries dq and dk back through it. rows: [N, W]
-    private func rotate(_ rows: UnsafeMutablePointer<Float>, inverse: Bool) {
+    private func rotate(_ rows: UnsafeMutablePointer<Float>, layer l: Int, inverse: Bool) {
         guard config.architecture.positions == .rotary else { return }
         let h = config.headCount, k = config.kvHeadCount, e = config.headDim, w = (h + 2 * k) * e
-        for (span, rotation) in zip(layout.sequences, rotations) {
+        let tables = config.attentionWindow(layer: l) != nil ? localRotations ?? rotations : rotations
+        for (span, rotation) in zip(layout.sequences, tables) {
             let start = rows + span.rowStart * w, sin = inverse ? rotation.inverseSin : rotation.sin
             rope.apply(start, stride: w, count: span.tokenCount, heads: h, cos: rotation.cos, sin: sin)
             rope.apply(start + h * e, stride: w, count: span.tokenCount, heads: k, cos: rotation.cos, sin: sin)
         }
+    }
+
+    /// Gemma 3: g reaches a block's output o = blockOut through the output norm, whose scale is
+    /// recomputed from o and differentiated too: returns dM/do [N, D] (in dBlockOut).
+    private func outputNormBackward(gamma: FloatBuffer, g: UnsafePointer<Float>) -> UnsafePointer<Float> {
+        let n = layout.tokenCount, d = config.hiddenSize
+        norm.statistics(blockOut.pointer, rows: n, width: d, scale: outputScale.pointer, mean: mean.pointer)
+        dBlockOut.pointer.update(repeating: 0, count: n * d)
+        norm.backward(blockOut.pointer, scale: outputScale.pointer, mean: mean.pointer, gamma: gamma, dy: g, rows: n,
+                      width: d, addingInto: dBlockOut.pointer)
+        return UnsafePointer(dBlockOut.pointer)
     }
 
     private func hand(_ point: HookPoint, _ shape: [Int], _ values: UnsafePointer<Float>,

@@ -32,7 +32,6 @@ extension Transformer {
     public func gradients(of metric: AnswerMetric, prompts: [GradientPrompt], request: GradientRequest,
                           hooks: Hooks? = nil, receive: (GradientTensor) -> Void) throws -> GradientPassOutput {
         try request.validate(layers: config.layerCount)
-        try config.checkReversePassSupported()
         for (b, prompt) in prompts.enumerated() {
             do { try metric.validate(prompt.target, vocabularySize: config.vocabularySize) } catch let error as InputError {
                 throw InputError(file: error.file, "prompt \(b): \(error.problem)")
@@ -74,7 +73,9 @@ extension Transformer {
         }
 
         let block = BlockBackward(config: config, norm: norm, rope: RotaryEmbedding(config: config, frequencyFactors: weights.ropeFrequencyFactors),
-                                  layout: layout)
+                                  localRope: config.localRopeTheta.map {
+                                      RotaryEmbedding(config: config, frequencyFactors: weights.ropeFrequencyFactors, theta: $0)
+                                  }, layout: layout)
         for l in stride(from: config.layerCount - 1, through: lowest, by: -1) {
             let offset = (l - lowest) * n * d
             block.run(weights.layers[l], index: l, residPre: residPre.pointer + offset,
