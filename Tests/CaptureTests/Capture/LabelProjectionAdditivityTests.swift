@@ -70,8 +70,9 @@ final class LabelProjectionAdditivityTests: XCTestCase {
                     func stream(_ r: Int) -> ArraySlice<Double> { streams[((row * (l + 1)) + r) * y..<((row * (l + 1)) + r + 1) * y] }
                     let magnitude = max(streams[(row * (l + 1) * y)..<((row + 1) * (l + 1) * y)].map(abs).max() ?? 0, 1e-30)
                     var differences: [Double] = []
+                    let embeddingScale = Double(config.embeddingScale ?? 1)   // Gemma: sqrt(d_model)
                     let embedding = project { j in
-                        Double(weights.embedding[Int(ids[position]) * d + j])
+                        embeddingScale * Double(weights.embedding[Int(ids[position]) * d + j])
                             + (weights.positionEmbedding.map { Double($0[position * d + j]) } ?? 0)
                     }
                     differences += zip(stream(0), zip(embedding, normBias).map(+)).map { abs($0 - $1) }
