@@ -36,9 +36,7 @@ public enum HeadScorePass {
                 let block = wO.baseAddress! + head * e * d
                 BLAS.matmulTransposedB(block, lda: d, projections, ldb: d, headMatrices.pointer + head * e * columns,
                                        ldc: columns, m: e, n: columns, k: d)
-                var squares = 0.0
-                for j in 0..<(e * d) { squares += Double(block[j]) * Double(block[j]) }
-                normBound[head] = Float(squares.squareRoot() * 1.001)
+                normBound[head] = VectorMath.sumOfSquares(block, count: e * d).squareRoot() * 1.001
             }
         }
         /// Whether tr may divide TL: not when it is at most 1e-6 of ||a|| (or a = 0). The bound
@@ -101,14 +99,14 @@ public enum HeadScorePass {
         let makeScratch = {
             Scratch(z: pool.lease(chunkPrompts * n * e), resid: pool.lease(chunkPrompts * (l + 1) * d),
                     attention: pool.lease(chunkPrompts * n * tokens), headOut: pool.lease(chunkPrompts * columns),
-                    headLogits: pool.lease(chunkPrompts * n * y), residOut: pool.lease(chunkPrompts * (l + 1) * columns))
+                    headLogits: pool.lease(chunkPrompts * n * y), residOut: pool.lease((l + 1) * columns))
         }
         ComputeThreads.forEachCallingBLAS(chunks.count, scratch: makeScratch) { c, scratch in
             readAhead.take(c)
             let chunk = chunks[c], reader = readers[chunk.file], t = reader.layout.tokens
             let z = scratch.z.pointer, resid = scratch.resid.pointer, attention = scratch.attention.pointer
             let headOut = scratch.headOut.pointer, headLogits = scratch.headLogits.pointer   // [n, W], [n, L*H, Y] before the scale
-            let residOut = scratch.residOut.pointer                                           // [n, L+1, W]
+            let residOut = scratch.residOut.pointer                                           // [L+1, W]
             var zPartial = [Double](repeating: 0, count: n * e)
             var worstError: Float = 0, largestLogit: Float = 0
             do {
@@ -143,13 +141,13 @@ public enum HeadScorePass {
                     for label in 0..<y { headLogits[(i * n + head) * y + label] = scale * out[k + y + label] }
                 }
             }
-            // The residual stream: Q^T h, v_y · h and (gamma ⊙ w_y) · h per stored layer of every row.
-            BLAS.matmulTransposedB(resid, lda: d, projections, ldb: d, residOut, ldc: columns,
-                                   m: chunk.rows.count * (l + 1), n: columns, k: d)
             for (i, slot) in done {
                 let row = chunk.rows.lowerBound + i
                 let scale = rows.finalNormScale[slot], gold = goldIndex[slot]
-                for j in 0..<(n * e) { zPartial[j] += Double(z[i * n * e + j]) }
+                zPartial.withUnsafeMutableBufferPointer { partial in
+                    let row = z + i * n * e
+                    for j in 0..<(n * e) { partial[j] += Double(row[j]) }
+                }
                 // Attention mass per key category, per head: the keys fall into runs of one
                 // category (spans of demonstrations, the query, template words).
                 let runs = reader.layout.runs(row: row)
@@ -158,7 +156,11 @@ public enum HeadScorePass {
                     for c in 0..<categoryCount { target[c] = 0 }
                     for run in runs { target[run.category] += VectorMath.sum(keys + run.keys.lowerBound, count: run.keys.count) }
                 }
-                let residOut = residOut + i * (l + 1) * columns
+                // The residual stream: Q^T h, v_y · h and (gamma ⊙ w_y) · h per stored layer, one
+                // product per prompt (a product over the chunk would round a prompt's values
+                // differently in shards, whose chunks hold other rows).
+                BLAS.matmulTransposedB(resid + i * (l + 1) * d, lda: d, projections, ldb: d,
+                                       residOut, ldc: columns, m: l + 1, n: columns, k: d)
                 func residLogit(_ layer: Int, _ label: Int) -> Float { scale * residOut[layer * columns + k + y + label] }
                 func goldAndMargin(_ logit: (Int) -> Float) -> (Float, Float) {
                     var others: Float = 0
@@ -232,6 +234,6 @@ public enum HeadScorePass {
         let attention: FloatBufferPool.Lease   // [chunk, L*H, T]
         let headOut: FloatBufferPool.Lease     // [chunk, W]
         let headLogits: FloatBufferPool.Lease  // [chunk, L*H, Y]
-        let residOut: FloatBufferPool.Lease    // [chunk, L+1, W]
+        let residOut: FloatBufferPool.Lease    // [L+1, W]
     }
 }
