@@ -4,7 +4,7 @@ import Shared
 import XCTest
 
 /// The ablation pass (each head's output formed once and summed into every set that holds it)
-/// against the definition recomputed directly in Double (docs/methods.md §5, §9, §23, §24):
+/// against the definition recomputed directly in Double (docs/methods.md §5, §9, §23, §27):
 /// r' = r - sum over S of (a_h - m_h), m_h = 0 (zero) or the leave-one-out mean of a_h, then the
 /// final norm of r' and its label logits w_y · norm(r'). Seeded random values on a hand-made
 /// dump; overlapping head sets, for both final-norm kinds.

@@ -64,7 +64,7 @@ public struct GeometryContribution: Sendable {
 /// resid_final, mean ablation replaces it by the leave-one-out mean, and the final norm is
 /// recomputed exactly from the changed stream. Each head of any set is one GEMM per chunk,
 /// whatever the number of sets that hold it: the 20 random sets and the named ones share most
-/// heads (docs/methods.md §24).
+/// heads (docs/methods.md §27).
 enum AblationPass {
     static let chunkPrompts = HeadScorePass.chunkPrompts
 
