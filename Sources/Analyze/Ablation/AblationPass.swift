@@ -60,17 +60,21 @@ public struct GeometryContribution: Sendable {
 }
 
 /// The second pass over a set: z and the residual stream again, now that the head sets are
-/// known. For each set S, X = sum over S of z_h W_O^h is one GEMM per chunk; zero ablation
-/// removes X from resid_final, mean ablation replaces it by the leave-one-out mean, and the
-/// final norm is recomputed exactly from the changed stream.
+/// known. For each set S, X = sum over S of a_h (a_h = z_h W_O^h); zero ablation removes X from
+/// resid_final, mean ablation replaces it by the leave-one-out mean, and the final norm is
+/// recomputed exactly from the changed stream. Each head of any set is one GEMM per chunk,
+/// whatever the number of sets that hold it: the 20 random sets and the named ones share most
+/// heads (docs/methods.md §27).
 enum AblationPass {
     static let chunkPrompts = HeadScorePass.chunkPrompts
 
     /// `kinds` names each head set's kind in the estimates (default: the set's own); the sets
     /// whose index is in `perPromptSets` also keep every prompt's values (with the baseline's).
+    /// `pool` lends the workers' buffers.
     static func run(dump: ShardedDump, weights w: DumpWeights, scores: SetScores, headSets: [HeadSet],
                     kinds: [String]? = nil, perPromptSets: [Int] = [],
-                    geometrySets: [HeadSet], progress: ((Int) -> Void)? = nil) throws
+                    geometrySets: [HeadSet], pool: FloatBufferPool = FloatBufferPool(),
+                    progress: ((Int) -> Void)? = nil) throws
         -> (estimates: [AblationEstimate], geometry: [GeometryContribution], perPrompt: AblationPerPrompt) {
         let rows = scores.rows, space = scores.space
         let l = w.layers, h = w.heads, e = w.dHead, d = w.dModel, y = space.count, p = rows.count
@@ -84,11 +88,8 @@ enum AblationPass {
         let vocabularyRows = FloatBuffer(full ? (0..<w.vocabularySize).flatMap { Array(w.row(of: Int32($0))!) } : [])
         let folded = FloatBuffer(space.foldedRows)       // [Y, D]
 
-        // Per head set: its stacked W_O blocks [S*E, D] and the sum over prompts of its heads'
-        // outputs, sum_p sum_S a_h (for leave-one-out means): [D].
-        func stacked(_ heads: [HeadID]) -> FloatBuffer {
-            FloatBuffer(heads.flatMap { w.wO[w.headOffset($0.layer, $0.head) ..< w.headOffset($0.layer, $0.head) + e * d] })
-        }
+        // Per head set: the sum over prompts of its heads' outputs, sum_p sum_S a_h (for
+        // leave-one-out means): [D].
         func outputSum(_ heads: [HeadID]) -> [Double] {
             var total = [Double](repeating: 0, count: d)
             total.withUnsafeMutableBufferPointer { total in
@@ -104,7 +105,6 @@ enum AblationPass {
             }
             return total
         }
-        let blocks = headSets.map { stacked($0.heads) }
         // Geometry: per set and layer, the heads of that layer.
         let geometryLayers: [[[HeadID]]] = geometrySets.map { set in (0..<l).map { layer in set.heads.filter { $0.layer == layer } } }
         let meanDifference: (Int) -> FloatBuffer = { gold in
@@ -120,8 +120,22 @@ enum AblationPass {
         let basis = FloatBuffer(space.basis)                  // [k, D]
         // sum_S / (P-1) per set: [sets][D]
         let meanShares = headSets.map { set in FloatBuffer(outputSum(set.heads).map { Float($0 / Double(p - 1)) }) }
-        let geometryBlocks = geometryLayers.map { $0.map(stacked) }
-        let widest = (headSets.map(\.heads.count) + geometryLayers.flatMap { $0.map(\.count) } + [0]).max()! * e
+        // Accumulators of X per chunk row: one per head set, then one per geometry set and layer
+        // with heads there; each head of any of them is added to the accumulators that hold it.
+        let groups = headSets.map(\.heads) + geometryLayers.flatMap { $0.filter { !$0.isEmpty } }
+        let geometryGroup: [[Int?]] = {
+            var next = headSets.count
+            return geometryLayers.map { $0.map { heads in
+                guard !heads.isEmpty else { return nil }
+                defer { next += 1 }
+                return next
+            } }
+        }()
+        var groupsOfHead: [HeadID: [Int]] = [:]
+        for (group, heads) in groups.enumerated() {
+            for id in heads { groupsOfHead[id, default: []].append(group) }
+        }
+        let sharedHeads = groupsOfHead.keys.sorted { $0.layer * h + $0.head < $1.layer * h + $1.head }
         let split = PromptChunks(rows: rows, files: dump.files.count, size: chunkPrompts)
         let slotOf = split.slot, chunks = split.chunks
         let group = "sets/\(rows.info.name)"
@@ -153,11 +167,11 @@ enum AblationPass {
         var finished = 0
         let vocabularyBatch = 32
         let makeScratch = {
-            Scratch(z: FloatBuffer(count: chunkPrompts * n * e), resid: FloatBuffer(count: chunkPrompts * (l + 1) * d),
-                    gathered: FloatBuffer(count: chunkPrompts * widest), output: FloatBuffer(count: chunkPrompts * d),
-                    streams: FloatBuffer(count: 2 * chunkPrompts * d), logits: FloatBuffer(count: 2 * chunkPrompts * y),
-                    normed: FloatBuffer(count: full ? vocabularyBatch * d : 0),
-                    vocabulary: FloatBuffer(count: full ? vocabularyBatch * w.vocabularySize : 0))
+            Scratch(z: pool.lease(chunkPrompts * n * e), resid: pool.lease(chunkPrompts * (l + 1) * d),
+                    headOutput: pool.lease(chunkPrompts * d), sums: pool.lease(groups.count * chunkPrompts * d),
+                    streams: pool.lease(2 * chunkPrompts * d), logits: pool.lease(2 * chunkPrompts * y),
+                    normed: pool.lease(full ? vocabularyBatch * d : 0),
+                    vocabulary: pool.lease(full ? vocabularyBatch * w.vocabularySize : 0))
         }
         ComputeThreads.forEachCallingBLAS(chunks.count, scratch: makeScratch) { c, scratch in
             readAhead.take(c)
@@ -227,12 +241,33 @@ enum AblationPass {
                     }
                 }
             }
-            /// z of `heads` for the done rows: [m, heads*E] in scratch.gathered.
-            func gather(_ heads: [HeadID]) {
-                let width = heads.count * e
-                for (j, row) in done.enumerated() {
-                    for (q, id) in heads.enumerated() {
-                        (scratch.gathered.pointer + j * width + q * e).update(from: z + row.i * n * e + (id.layer * h + id.head) * e, count: e)
+            // X of every group for every row of the chunk: sums[group] is [chunk, D].
+            let rowCount = chunk.rows.count, sums = scratch.sums.pointer
+            func sum(_ group: Int) -> UnsafeMutablePointer<Float> { sums + group * chunkPrompts * d }
+            var written = [Bool](repeating: false, count: groups.count)
+            if m > 0 {
+                w.wO.withUnsafeBufferPointer { wO in
+                    for id in sharedHeads {
+                        let targets = groupsOfHead[id]!, block = wO.baseAddress! + w.headOffset(id.layer, id.head)
+                        let zHead = z + (id.layer * h + id.head) * e
+                        if targets.count == 1 {
+                            let group = targets[0]
+                            BLAS.matmul(zHead, lda: n * e, block, ldb: d, sum(group), ldc: d, m: rowCount, n: d, k: e,
+                                        beta: written[group] ? 1 : 0)
+                            written[group] = true
+                            continue
+                        }
+                        let output = scratch.headOutput.pointer
+                        BLAS.matmul(zHead, lda: n * e, block, ldb: d, output, ldc: d, m: rowCount, n: d, k: e)
+                        for group in targets {
+                            let target = sum(group)
+                            if written[group] {
+                                for j in 0..<(rowCount * d) { target[j] += output[j] }
+                            } else {
+                                target.update(from: output, count: rowCount * d)
+                            }
+                            written[group] = true
+                        }
                     }
                 }
             }
@@ -245,11 +280,10 @@ enum AblationPass {
             // X * P/(P-1) - sum_S / (P-1).
             let spread = Float(Double(p) / Double(p - 1))
             for (s, set) in headSets.enumerated() where m > 0 {
-                let width = set.heads.count * e, output = scratch.output.pointer, share = meanShares[s].pointer
-                gather(set.heads)
-                BLAS.matmul(scratch.gathered.pointer, lda: width, blocks[s].pointer, ldb: d, output, ldc: d, m: m, n: d, k: width)
+                let share = meanShares[s].pointer, output = sum(s)
+                if set.heads.isEmpty { output.update(repeating: 0, count: rowCount * d) }
                 for (j, row) in done.enumerated() {
-                    let final = finalStream(row.i), x = output + j * d
+                    let final = finalStream(row.i), x = output + row.i * d
                     let zeroed = streams + j * d, meaned = streams + (m + j) * d
                     for t in 0..<d {
                         zeroed[t] = final[t] - x[t]
@@ -259,14 +293,12 @@ enum AblationPass {
                 accumulate(streamCount: 2 * m) { $0 < m ? s * 2 : s * 2 + 1 }
             }
             for (g, layersOfSet) in geometryLayers.enumerated() where m > 0 {
-                for (layer, heads) in layersOfSet.enumerated() where !heads.isEmpty {
-                    let width = heads.count * e, output = scratch.output.pointer
-                    gather(heads)
-                    BLAS.matmul(scratch.gathered.pointer, lda: width, geometryBlocks[g][layer].pointer, ldb: d,
-                                output, ldc: d, m: m, n: d, k: width)
-                    for (j, row) in done.enumerated() {
+                for layer in layersOfSet.indices {
+                    guard let group = geometryGroup[g][layer] else { continue }
+                    let output = sum(group)
+                    for row in done {
                         let (alignmentChange, difference) =
-                            contribution(of: output + j * d, to: resid + (row.i * (l + 1) + layer) * d,
+                            contribution(of: output + row.i * d, to: resid + (row.i * (l + 1) + layer) * d,
                                          basis: basis.pointer, dimensions: space.dimension,
                                          direction: directions[space.goldIndex[row.slot]].pointer, width: d)
                         localGeometry[(g * l + layer) * 2] += Double(alignmentChange)
@@ -325,13 +357,13 @@ enum AblationPass {
 
     /// One worker's buffers, reused over its chunks.
     struct Scratch {
-        let z: FloatBuffer          // [chunk, L*H*E]
-        let resid: FloatBuffer      // [chunk, L+1, D]
-        let gathered: FloatBuffer   // [chunk, S*E] for the widest set
-        let output: FloatBuffer     // [chunk, D]
-        let streams: FloatBuffer    // [2 * chunk, D]: zero-ablated rows, then mean-ablated rows
-        let logits: FloatBuffer     // [2 * chunk, Y]
-        let normed: FloatBuffer     // [vocabulary batch, D]
-        let vocabulary: FloatBuffer // [vocabulary batch, V]
+        let z: FloatBufferPool.Lease          // [chunk, L*H*E]
+        let resid: FloatBufferPool.Lease      // [chunk, L+1, D]
+        let headOutput: FloatBufferPool.Lease // [chunk, D]: a_h of a head that several groups hold
+        let sums: FloatBufferPool.Lease       // [groups, chunk, D]: X of each head set and geometry layer
+        let streams: FloatBufferPool.Lease    // [2 * chunk, D]: zero-ablated rows, then mean-ablated rows
+        let logits: FloatBufferPool.Lease     // [2 * chunk, Y]
+        let normed: FloatBufferPool.Lease     // [vocabulary batch, D]
+        let vocabulary: FloatBufferPool.Lease // [vocabulary batch, V]
     }
 }

@@ -50,13 +50,15 @@ public struct DumpAnalysis: Sendable {
         let metric = try GradientMetric.of(dump)
         gradientMetric = metric
         var sets: [SetAnalysis] = []
+        // The passes' buffers, reused from set to set.
+        let pool = FloatBufferPool()
         for name in dump.setNames {
             let rows = try SetRows(dump: dump, set: name)
             guard rows.count > 0 else {
                 throw InputError(file: dump.files[0].path, "set \(name) has no finished prompt (every done flag is 0)")
             }
             let space = try LabelSpace(rows: rows, weights: weights, option: options.subspace, path: dump.files[0].path)
-            let scores = try HeadScorePass.run(dump: dump, weights: weights, rows: rows, space: space) { done in
+            let scores = try HeadScorePass.run(dump: dump, weights: weights, rows: rows, space: space, pool: pool) { done in
                 progress?.advance(by: 0, tokens: 0, label: "\(name): scores \(done)/\(rows.count)")
             }
             let tr = scores.meanTR, tl = scores.meanTL
@@ -114,7 +116,7 @@ public struct DumpAnalysis: Sendable {
             let compared = Array(Set(estimateIndex.flatMap { $0.compactMap { $0 } })).sorted()
             let (directAblation, geometry, perPrompt) = try AblationPass.run(dump: dump, weights: weights, scores: scores,
                                                                        headSets: passSets, kinds: kinds, perPromptSets: compared,
-                                                                       geometrySets: [topTR, topTL]) { done in
+                                                                       geometrySets: [topTR, topTL], pool: pool) { done in
                 progress?.advance(by: 0, tokens: 0, label: "\(name): ablation \(done)/\(rows.count)")
             }
             let truth = EstimateVsTruth(exact: exact, estimateIndex: estimateIndex, estimateNames: passSets.map(\.name),

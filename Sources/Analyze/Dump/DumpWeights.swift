@@ -124,7 +124,8 @@ public struct DumpWeights: Sendable {
     /// The final norm's scale of a residual stream x ([D]), recomputed: 1/sqrt(mean(x^2) + eps)
     /// for RMSNorm, 1/sqrt(var(x) + eps) for LayerNorm.
     public func finalNormScale(_ x: UnsafePointer<Float>) -> Float {
-        let mean = finalNormKind == .layer ? VectorMath.sum(x, count: dModel) / Float(dModel) : 0
+        guard finalNormKind == .layer else { return 1 / (VectorMath.sumOfSquares(x, count: dModel) / Float(dModel) + epsilon).squareRoot() }
+        let mean = VectorMath.sum(x, count: dModel) / Float(dModel)
         var squares: Float = 0
         for j in 0..<dModel { squares += (x[j] - mean) * (x[j] - mean) }
         return 1 / (squares / Float(dModel) + epsilon).squareRoot()

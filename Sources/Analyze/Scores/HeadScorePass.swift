@@ -2,7 +2,7 @@ import Foundation
 import Shared
 
 // Legend: n = prompts of a chunk, L = layers, H = heads, E = d_head, D = d_model, T = the file's
-// token axis, Y = distinct labels, k = subspace dimensions, W = k + 2Y + E.
+// token axis, Y = distinct labels, k = subspace dimensions, W = k + 2Y.
 
 /// The first pass over one prompt set: streams z, the residual stream and the attention rows at
 /// the answer position, chunk by chunk on every core, and computes each prompt's per-head
@@ -14,33 +14,44 @@ public enum HeadScorePass {
     /// the whole capture's report to that precision.
     static let chunkPrompts = 64
 
+    /// `pool` lends the workers' buffers (one pool for all sets of a report reuses them).
     public static func run(dump: ShardedDump, weights w: DumpWeights, rows: SetRows, space: LabelSpace,
-                    progress: ((Int) -> Void)? = nil) throws -> SetScores {
+                           pool: FloatBufferPool = FloatBufferPool(), progress: ((Int) -> Void)? = nil) throws -> SetScores {
         let l = w.layers, h = w.heads, e = w.dHead, d = w.dModel, y = space.count, k = space.dimension
-        let columns = k + 2 * y + e
+        let columns = k + 2 * y
         var scores = SetScores(rows: rows, space: space, layers: l, heads: h, dHead: e)
         guard rows.count > 0 else {
             scores.summarize()
             return scores
         }
 
-        // Per head [E, W]: [W_O Q^T | W_O V^T | W_O F^T | W_O W_O^T], so z_h times it gives
-        // Q^T a, v_y · a, (gamma ⊙ w_y) · a and W_O W_O^T z (for ||a||^2 = z · that).
+        // Per head [E, W]: [W_O Q^T | W_O V^T | W_O F^T], so z_h times it gives Q^T a, v_y · a
+        // and (gamma ⊙ w_y) · a.
         let projections = space.basis + space.vectors + space.foldedRows      // [k + 2Y, D]
         let headMatrices = FloatBuffer(count: l * h * e * columns)
+        // ||W_O^h||_F per head, a little above: ||a|| <= ||z_h|| times it. [L*H]
+        let normBound = FloatBuffer(count: l * h)
         ComputeThreads.forEachCallingBLAS(l * h) { head in
-            var gram = [Float](repeating: 0, count: e * e)
-            var product = [Float](repeating: 0, count: e * (k + 2 * y))
             w.wO.withUnsafeBufferPointer { wO in
                 let block = wO.baseAddress! + head * e * d
-                BLAS.matmulTransposedB(block, lda: d, projections, ldb: d, &product, ldc: k + 2 * y, m: e, n: k + 2 * y, k: d)
-                BLAS.matmulTransposedB(block, lda: d, block, ldb: d, &gram, ldc: e, m: e, n: e, k: d)
+                BLAS.matmulTransposedB(block, lda: d, projections, ldb: d, headMatrices.pointer + head * e * columns,
+                                       ldc: columns, m: e, n: columns, k: d)
+                normBound[head] = VectorMath.sumOfSquares(block, count: e * d).squareRoot() * 1.001
             }
-            for r in 0..<e {
-                let target = headMatrices.pointer + (head * e + r) * columns
-                for c in 0..<(k + 2 * y) { target[c] = product[r * (k + 2 * y) + c] }
-                for c in 0..<e { target[k + 2 * y + c] = gram[r * e + c] }
+        }
+        /// Whether tr may divide TL: not when it is at most 1e-6 of ||a|| (or a = 0). The bound
+        /// decides almost every head; a = z_h W_O^h is formed only where it does not.
+        func trUsable(_ tr: Float, z: UnsafePointer<Float>, head: Int) -> Bool {
+            if tr > 1e-6 * VectorMath.sumOfSquares(z, count: e).squareRoot() * normBound[head] { return true }
+            let aSquared = w.wO.withUnsafeBufferPointer { wO in
+                let block = wO.baseAddress! + head * e * d
+                return (0..<d).reduce(0.0) { total, j in
+                    let value = (0..<e).reduce(0.0) { $0 + Double(z[$1]) * Double(block[$1 * d + j]) }
+                    return total + value * value
+                }
             }
+            let aNorm = Float(aSquared.squareRoot())
+            return aNorm > 0 && tr > 1e-6 * aNorm
         }
         // Attention-bias projections: [L, Y] = b_O · (gamma ⊙ w_y), before the scale.
         var biasLogits = [Float](repeating: 0, count: l * y)
@@ -86,16 +97,16 @@ public enum HeadScorePass {
         var componentError: Float = 0, logitScale: Float = 0
         let tokens = readers.map(\.layout.tokens).max() ?? 0
         let makeScratch = {
-            Scratch(z: FloatBuffer(count: chunkPrompts * n * e), resid: FloatBuffer(count: chunkPrompts * (l + 1) * d),
-                    attention: FloatBuffer(count: chunkPrompts * n * tokens), headOut: FloatBuffer(count: chunkPrompts * columns),
-                    headLogits: FloatBuffer(count: chunkPrompts * n * y), residOut: FloatBuffer(count: (l + 1) * (k + 2 * y)))
+            Scratch(z: pool.lease(chunkPrompts * n * e), resid: pool.lease(chunkPrompts * (l + 1) * d),
+                    attention: pool.lease(chunkPrompts * n * tokens), headOut: pool.lease(chunkPrompts * columns),
+                    headLogits: pool.lease(chunkPrompts * n * y), residOut: pool.lease((l + 1) * columns))
         }
         ComputeThreads.forEachCallingBLAS(chunks.count, scratch: makeScratch) { c, scratch in
             readAhead.take(c)
             let chunk = chunks[c], reader = readers[chunk.file], t = reader.layout.tokens
             let z = scratch.z.pointer, resid = scratch.resid.pointer, attention = scratch.attention.pointer
             let headOut = scratch.headOut.pointer, headLogits = scratch.headLogits.pointer   // [n, W], [n, L*H, Y] before the scale
-            let residOut = scratch.residOut.pointer                                           // [L+1, k+2Y]
+            let residOut = scratch.residOut.pointer                                           // [L+1, W]
             var zPartial = [Double](repeating: 0, count: n * e)
             var worstError: Float = 0, largestLogit: Float = 0
             do {
@@ -114,9 +125,7 @@ public enum HeadScorePass {
                             headOut, ldc: columns, m: chunk.rows.count, n: columns, k: e)
                 for (i, slot) in done {
                     let out = headOut + i * columns, scale = rows.finalNormScale[slot], gold = goldIndex[slot]
-                    let trSquared = VectorMath.sumOfSquares(out, count: k)
-                    let aSquared = VectorMath.dot(out + k + 2 * y, z + (i * n + head) * e, count: e)
-                    let tr = trSquared.squareRoot(), aNorm = max(aSquared, 0).squareRoot()
+                    let tr = VectorMath.sumOfSquares(out, count: k).squareRoot()
                     var tlSum: Float = 0, others: Float = 0
                     for label in 0..<y where label != gold {
                         tlSum += out[k + gold] - out[k + label]
@@ -126,7 +135,7 @@ public enum HeadScorePass {
                     let target = slot * n + head
                     // One label spans no task subspace worth the name (docs/methods.md §2).
                     trOut[target] = y < 2 ? .nan : tr
-                    tlOut[target] = (y < 2 || aNorm == 0 || tr <= 1e-6 * aNorm) ? .nan : tlSum / wrong / tr
+                    tlOut[target] = (y < 2 || !trUsable(tr, z: z + (i * n + head) * e, head: head)) ? .nan : tlSum / wrong / tr
                     let goldLogit = scale * out[k + y + gold]
                     goldOut[target] = goldLogit
                     marginOut[target] = y < 2 ? .nan : goldLogit - others / wrong
@@ -136,7 +145,10 @@ public enum HeadScorePass {
             for (i, slot) in done {
                 let row = chunk.rows.lowerBound + i
                 let scale = rows.finalNormScale[slot], gold = goldIndex[slot]
-                for j in 0..<(n * e) { zPartial[j] += Double(z[i * n * e + j]) }
+                zPartial.withUnsafeMutableBufferPointer { partial in
+                    let row = z + i * n * e
+                    for j in 0..<(n * e) { partial[j] += Double(row[j]) }
+                }
                 // Attention mass per key category, per head: the keys fall into runs of one
                 // category (spans of demonstrations, the query, template words).
                 let runs = reader.layout.runs(row: row)
@@ -145,10 +157,12 @@ public enum HeadScorePass {
                     for c in 0..<categoryCount { target[c] = 0 }
                     for run in runs { target[run.category] += VectorMath.sum(keys + run.keys.lowerBound, count: run.keys.count) }
                 }
-                // The residual stream: Q^T h, v_y · h and (gamma ⊙ w_y) · h per stored layer.
+                // The residual stream: Q^T h, v_y · h and (gamma ⊙ w_y) · h per stored layer, one
+                // product per prompt (a product over the chunk would round a prompt's values
+                // differently in shards, whose chunks hold other rows).
                 BLAS.matmulTransposedB(resid + i * (l + 1) * d, lda: d, projections, ldb: d,
-                                       residOut, ldc: k + 2 * y, m: l + 1, n: k + 2 * y, k: d)
-                func residLogit(_ layer: Int, _ label: Int) -> Float { scale * residOut[layer * (k + 2 * y) + k + y + label] }
+                                       residOut, ldc: columns, m: l + 1, n: columns, k: d)
+                func residLogit(_ layer: Int, _ label: Int) -> Float { scale * residOut[layer * columns + k + y + label] }
                 func goldAndMargin(_ logit: (Int) -> Float) -> (Float, Float) {
                     var others: Float = 0
                     for label in 0..<y where label != gold { others += logit(label) }
@@ -156,7 +170,7 @@ public enum HeadScorePass {
                 }
                 for layer in 0...l {
                     let norm = VectorMath.sumOfSquares(resid + (i * (l + 1) + layer) * d, count: d)
-                    let projected = residOut + layer * (k + 2 * y)
+                    let projected = residOut + layer * columns
                     let inSpace = VectorMath.sumOfSquares(projected, count: k)
                     var difference: Float = 0
                     for label in 0..<y where label != gold { difference += projected[k + gold] - projected[k + label] }
@@ -216,11 +230,11 @@ public enum HeadScorePass {
 
     /// One worker's buffers, reused over its chunks.
     struct Scratch {
-        let z: FloatBuffer           // [chunk, L*H*E]
-        let resid: FloatBuffer       // [chunk, L+1, D]
-        let attention: FloatBuffer   // [chunk, L*H, T]
-        let headOut: FloatBuffer     // [chunk, W]
-        let headLogits: FloatBuffer  // [chunk, L*H, Y]
-        let residOut: FloatBuffer    // [L+1, k+2Y]
+        let z: FloatBufferPool.Lease           // [chunk, L*H*E]
+        let resid: FloatBufferPool.Lease       // [chunk, L+1, D]
+        let attention: FloatBufferPool.Lease   // [chunk, L*H, T]
+        let headOut: FloatBufferPool.Lease     // [chunk, W]
+        let headLogits: FloatBufferPool.Lease  // [chunk, L*H, Y]
+        let residOut: FloatBufferPool.Lease    // [L+1, W]
     }
 }
