@@ -64,21 +64,21 @@ final class BlockBackward {
         norm.run(xm, gamma: layer.mlpNorm, beta: layer.mlpNormBias, rows: n, width: d, scale: scale.pointer,
                  mean: mean.pointer, into: normed.pointer)
         // MLP block, backward: dact = g · W_down, through the activation, dnormed = d(input) · W_in
-        BLAS.matmul(g, lda: d, layer.down.pointer, ldb: f, dAct.pointer, ldc: f, m: n, n: f, k: d)
+        BLAS.matmulSplittingColumns(g, lda: d, layer.down.pointer, ldb: f, dAct.pointer, ldc: f, m: n, n: f, k: d)
         switch config.architecture.mlp {
         case .swiGLU:
-            BLAS.matmulTransposedB(normed.pointer, lda: d, layer.gateUp.pointer, ldb: d, gateUp.pointer, ldc: 2 * f,
+            BLAS.matmulTransposedBSplittingColumns(normed.pointer, lda: d, layer.gateUp.pointer, ldb: d, gateUp.pointer, ldc: 2 * f,
                                    m: n, n: 2 * f, k: d)
             BackwardKernels.swiGLU(gateUp.pointer, dAct: dAct.pointer, rows: n, width: f, into: dGateUp.pointer)
-            BLAS.matmul(dGateUp.pointer, lda: 2 * f, layer.gateUp.pointer, ldb: d, dNormed.pointer, ldc: d,
+            BLAS.matmulSplittingColumns(dGateUp.pointer, lda: 2 * f, layer.gateUp.pointer, ldb: d, dNormed.pointer, ldc: d,
                         m: n, n: d, k: 2 * f)
         case .gelu:
             // pre = normed · W_fc^T + b_fc: [N, F]
-            BLAS.matmulTransposedB(normed.pointer, lda: d, layer.gateUp.pointer, ldb: d, gateUp.pointer, ldc: f,
+            BLAS.matmulTransposedBSplittingColumns(normed.pointer, lda: d, layer.gateUp.pointer, ldb: d, gateUp.pointer, ldc: f,
                                    m: n, n: f, k: d)
             Kernels.addBias(layer.gateUpBias!.pointer, to: gateUp.pointer, count: n, width: f)
             BackwardKernels.geluTanh(gateUp.pointer, dy: dAct.pointer, rows: n, width: f, into: dGateUp.pointer)
-            BLAS.matmul(dGateUp.pointer, lda: f, layer.gateUp.pointer, ldb: d, dNormed.pointer, ldc: d,
+            BLAS.matmulSplittingColumns(dGateUp.pointer, lda: f, layer.gateUp.pointer, ldb: d, dNormed.pointer, ldc: d,
                         m: n, n: d, k: f)
         }
         norm.backward(xm, scale: scale.pointer, mean: mean.pointer, gamma: layer.mlpNorm, dy: dNormed.pointer,
@@ -88,13 +88,13 @@ final class BlockBackward {
         // Attention block, forward: qkv = norm(x) · W_qkv^T + b, RoPE on q and k
         norm.run(x, gamma: layer.attentionNorm, beta: layer.attentionNormBias, rows: n, width: d,
                  scale: scale.pointer, mean: mean.pointer, into: normed.pointer)
-        BLAS.matmulTransposedB(normed.pointer, lda: d, layer.qkv.pointer, ldb: d, qkv.pointer, ldc: w,
+        BLAS.matmulTransposedBSplittingColumns(normed.pointer, lda: d, layer.qkv.pointer, ldb: d, qkv.pointer, ldc: w,
                                m: n, n: w, k: d)
         if let bias = layer.qkvBias { Kernels.addBias(bias.pointer, to: qkv.pointer, count: n, width: w) }
         rotate(qkv.pointer, inverse: false)
 
         // Attention block, backward: dz = g · W_O; attention; RoPE^T; dnormed = dqkv · W_qkv
-        BLAS.matmul(g, lda: d, layer.output.pointer, ldb: zWidth, dz.pointer, ldc: zWidth, m: n, n: zWidth, k: d)
+        BLAS.matmulSplittingColumns(g, lda: d, layer.output.pointer, ldb: zWidth, dz.pointer, ldc: zWidth, m: n, n: zWidth, k: d)
         if request.points.contains(.z(l)) { hand(.z(l), [n, h, e], dz.pointer, receive) }
         let patternBuffers = request.points.contains(.attnPattern(l))
             ? layout.sequences.map { FloatBuffer(count: h * $0.tokenCount * $0.tokenCount) } : nil
@@ -105,7 +105,7 @@ final class BlockBackward {
             hand(.attnPattern(l), [h, span.tokenCount, span.tokenCount], patternBuffers[b].pointer, receive, sequence: b)
         }
         rotate(dqkv.pointer, inverse: true)
-        BLAS.matmul(dqkv.pointer, lda: w, layer.qkv.pointer, ldb: d, dNormed.pointer, ldc: d, m: n, n: d, k: w)
+        BLAS.matmulSplittingColumns(dqkv.pointer, lda: w, layer.qkv.pointer, ldb: d, dNormed.pointer, ldc: d, m: n, n: d, k: w)
         norm.backward(x, scale: scale.pointer, mean: mean.pointer, gamma: layer.attentionNorm, dy: dNormed.pointer,
                       rows: n, width: d, addingInto: g)
         if request.points.contains(.residPre(l)) { hand(.residPre(l), [n, d], g, receive) }
