@@ -141,7 +141,7 @@ public final class Transformer: @unchecked Sendable {
             norm.run(x.pointer, gamma: layer.attentionNorm, beta: layer.attentionNormBias, rows: n, width: d,
                      scale: scale.pointer, mean: mean.pointer, into: normed.pointer)
             BLAS.matmulTransposedBSplittingColumns(normed.pointer, lda: d, layer.qkv.pointer, ldb: d, qkv.pointer, ldc: w,
-                                   m: n, n: w, k: d)
+                                                   m: n, n: w, k: d)
             if let bias = layer.qkvBias { Kernels.addBias(bias.pointer, to: qkv.pointer, count: n, width: w) }
             for (span, rotation) in zip(layout.sequences, rotations) where rotary {
                 let rows = qkv.pointer + span.rowStart * w

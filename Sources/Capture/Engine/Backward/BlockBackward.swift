@@ -68,18 +68,18 @@ final class BlockBackward {
         switch config.architecture.mlp {
         case .swiGLU:
             BLAS.matmulTransposedBSplittingColumns(normed.pointer, lda: d, layer.gateUp.pointer, ldb: d, gateUp.pointer, ldc: 2 * f,
-                                   m: n, n: 2 * f, k: d)
+                                                   m: n, n: 2 * f, k: d)
             BackwardKernels.swiGLU(gateUp.pointer, dAct: dAct.pointer, rows: n, width: f, into: dGateUp.pointer)
             BLAS.matmulSplittingColumns(dGateUp.pointer, lda: 2 * f, layer.gateUp.pointer, ldb: d, dNormed.pointer, ldc: d,
-                        m: n, n: d, k: 2 * f)
+                                        m: n, n: d, k: 2 * f)
         case .gelu:
             // pre = normed · W_fc^T + b_fc: [N, F]
             BLAS.matmulTransposedBSplittingColumns(normed.pointer, lda: d, layer.gateUp.pointer, ldb: d, gateUp.pointer, ldc: f,
-                                   m: n, n: f, k: d)
+                                                   m: n, n: f, k: d)
             Kernels.addBias(layer.gateUpBias!.pointer, to: gateUp.pointer, count: n, width: f)
             BackwardKernels.geluTanh(gateUp.pointer, dy: dAct.pointer, rows: n, width: f, into: dGateUp.pointer)
             BLAS.matmulSplittingColumns(dGateUp.pointer, lda: f, layer.gateUp.pointer, ldb: d, dNormed.pointer, ldc: d,
-                        m: n, n: d, k: f)
+                                        m: n, n: d, k: f)
         }
         norm.backward(xm, scale: scale.pointer, mean: mean.pointer, gamma: layer.mlpNorm, dy: dNormed.pointer,
                       rows: n, width: d, addingInto: g)
@@ -89,7 +89,7 @@ final class BlockBackward {
         norm.run(x, gamma: layer.attentionNorm, beta: layer.attentionNormBias, rows: n, width: d,
                  scale: scale.pointer, mean: mean.pointer, into: normed.pointer)
         BLAS.matmulTransposedBSplittingColumns(normed.pointer, lda: d, layer.qkv.pointer, ldb: d, qkv.pointer, ldc: w,
-                               m: n, n: w, k: d)
+                                               m: n, n: w, k: d)
         if let bias = layer.qkvBias { Kernels.addBias(bias.pointer, to: qkv.pointer, count: n, width: w) }
         rotate(qkv.pointer, inverse: false)
 
