@@ -40,11 +40,13 @@ struct CausalAttention {
         let w = (config.headCount + 2 * config.kvHeadCount) * e, zWidth = config.attentionWidth
         let scale = config.attentionScale
         // One task per (sequence, KV group, block of queries): the group's query heads share one
-        // GEMM against their keys, and long prompts split evenly over the threads.
+        // GEMM against their keys, and long prompts split evenly over the threads. Threads take
+        // tasks in order, so the last blocks of each sequence (the most keys) come first and the
+        // small ones fill the gaps at the end.
         var tasks: [(sequence: Int, group: Int, first: Int)] = []
         for (b, span) in layout.sequences.enumerated() {
-            for g in 0..<config.kvHeadCount {
-                for first in stride(from: 0, to: span.tokenCount, by: queryBlock) { tasks.append((b, g, first)) }
+            for first in stride(from: 0, to: span.tokenCount, by: queryBlock).reversed() {
+                for g in 0..<config.kvHeadCount { tasks.append((b, g, first)) }
             }
         }
 

@@ -151,8 +151,8 @@ public final class Transformer: @unchecked Sendable {
             // Attention block.
             norm.run(x.pointer, gamma: layer.attentionNorm, beta: layer.attentionNormBias, rows: n, width: d,
                      scale: scale.pointer, mean: mean.pointer, into: normed.pointer)
-            BLAS.matmulTransposedB(normed.pointer, lda: d, layer.qkv.pointer, ldb: d, qkv.pointer, ldc: w,
-                                   m: n, n: w, k: d)
+            BLAS.matmulTransposedBSplittingColumns(normed.pointer, lda: d, layer.qkv.pointer, ldb: d, qkv.pointer, ldc: w,
+                                                   m: n, n: w, k: d)
             if let bias = layer.qkvBias { Kernels.addBias(bias.pointer, to: qkv.pointer, count: n, width: w) }
             if let queryNorm = layer.queryNorm, let keyNorm = layer.keyNorm {
                 headNorm.apply(qkv.pointer, count: n, stride: w, heads: h, headDim: e, gamma: queryNorm)
@@ -184,8 +184,8 @@ public final class Transformer: @unchecked Sendable {
                 }
             }
             hooks?.run(.z(l), shape: [n, h, e], values: z.pointer, layout: layout)
-            BLAS.matmulTransposedB(z.pointer, lda: zWidth, layer.output.pointer, ldb: zWidth,
-                                   attnOut.pointer, ldc: d, m: n, n: d, k: zWidth)
+            BLAS.matmulTransposedBSplittingColumns(z.pointer, lda: zWidth, layer.output.pointer, ldb: zWidth,
+                                                   attnOut.pointer, ldc: d, m: n, n: d, k: zWidth)
             if let bias = layer.outputBias { Kernels.addBias(bias.pointer, to: attnOut.pointer, count: n, width: d) }
             if let outputNorm = layer.attentionOutputNorm {
                 // Gemma 3: the block adds norm(o), o = z · W_O^T, with the scale the dump keeps.
@@ -276,13 +276,13 @@ public final class Transformer: @unchecked Sendable {
         let d = config.hiddenSize, f = config.intermediateSize
         switch config.architecture.mlp {
         case .swiGLU:
-            BLAS.matmulTransposedB(normed, lda: d, layer.gateUp.pointer, ldb: d, gateUp, ldc: 2 * f, m: n, n: 2 * f, k: d)
+            BLAS.matmulTransposedBSplittingColumns(normed, lda: d, layer.gateUp.pointer, ldb: d, gateUp, ldc: 2 * f, m: n, n: 2 * f, k: d)
             Kernels.swiGLU(gateUp, rows: n, width: f, into: act)
         case .geGLU:
-            BLAS.matmulTransposedB(normed, lda: d, layer.gateUp.pointer, ldb: d, gateUp, ldc: 2 * f, m: n, n: 2 * f, k: d)
+            BLAS.matmulTransposedBSplittingColumns(normed, lda: d, layer.gateUp.pointer, ldb: d, gateUp, ldc: 2 * f, m: n, n: 2 * f, k: d)
             Kernels.geGLU(gateUp, rows: n, width: f, into: act)
         case .gelu, .geluErf:
-            BLAS.matmulTransposedB(normed, lda: d, layer.gateUp.pointer, ldb: d, act, ldc: f, m: n, n: f, k: d)
+            BLAS.matmulTransposedBSplittingColumns(normed, lda: d, layer.gateUp.pointer, ldb: d, act, ldc: f, m: n, n: f, k: d)
             Kernels.addBias(layer.gateUpBias!.pointer, to: act, count: n, width: f)
             if config.architecture.mlp == .gelu {
                 Kernels.geluTanh(act, rows: n, width: f)
@@ -290,7 +290,7 @@ public final class Transformer: @unchecked Sendable {
                 Kernels.geluErf(act, rows: n, width: f)
             }
         }
-        BLAS.matmulTransposedB(act, lda: f, layer.down.pointer, ldb: f, out, ldc: d, m: n, n: d, k: f)
+        BLAS.matmulTransposedBSplittingColumns(act, lda: f, layer.down.pointer, ldb: f, out, ldc: d, m: n, n: d, k: f)
         if let bias = layer.downBias { Kernels.addBias(bias.pointer, to: out, count: n, width: d) }
     }
 
@@ -359,8 +359,8 @@ public final class Transformer: @unchecked Sendable {
                    beta: weights.finalNormBias, rows: rows.count, width: d, into: normed.pointer)
         var logits = [Float](repeating: 0, count: rows.count * v)
         logits.withUnsafeMutableBufferPointer { out in
-            BLAS.matmulTransposedB(normed.pointer, lda: d, weights.unembedding.pointer, ldb: d,
-                                   out.baseAddress!, ldc: v, m: rows.count, n: v, k: d)
+            BLAS.matmulTransposedBSplittingColumns(normed.pointer, lda: d, weights.unembedding.pointer, ldb: d,
+                                                   out.baseAddress!, ldc: v, m: rows.count, n: v, k: d)
             hooks?.run(.logits, shape: [rows.count, v], values: out.baseAddress!, layout: layout)
         }
         return logits

@@ -105,32 +105,32 @@ final class BlockBackward {
                                    m: n, n: d, k: f)
             dMLPOut = outputNormBackward(gamma: outputNorm, g: g)
         }
-        BLAS.matmul(dMLPOut, lda: d, layer.down.pointer, ldb: f, dAct.pointer, ldc: f, m: n, n: f, k: d)
+        BLAS.matmulSplittingColumns(dMLPOut, lda: d, layer.down.pointer, ldb: f, dAct.pointer, ldc: f, m: n, n: f, k: d)
         switch config.architecture.mlp {
         case .swiGLU:
-            BLAS.matmulTransposedB(normed.pointer, lda: d, layer.gateUp.pointer, ldb: d, gateUp.pointer, ldc: 2 * f,
-                                   m: n, n: 2 * f, k: d)
+            BLAS.matmulTransposedBSplittingColumns(normed.pointer, lda: d, layer.gateUp.pointer, ldb: d, gateUp.pointer, ldc: 2 * f,
+                                                   m: n, n: 2 * f, k: d)
             BackwardKernels.swiGLU(gateUp.pointer, dAct: dAct.pointer, rows: n, width: f, into: dGateUp.pointer)
-            BLAS.matmul(dGateUp.pointer, lda: 2 * f, layer.gateUp.pointer, ldb: d, dNormed.pointer, ldc: d,
-                        m: n, n: d, k: 2 * f)
+            BLAS.matmulSplittingColumns(dGateUp.pointer, lda: 2 * f, layer.gateUp.pointer, ldb: d, dNormed.pointer, ldc: d,
+                                        m: n, n: d, k: 2 * f)
         case .gelu, .geluErf:
             // pre = normed · W_fc^T + b_fc: [N, F]
-            BLAS.matmulTransposedB(normed.pointer, lda: d, layer.gateUp.pointer, ldb: d, gateUp.pointer, ldc: f,
-                                   m: n, n: f, k: d)
+            BLAS.matmulTransposedBSplittingColumns(normed.pointer, lda: d, layer.gateUp.pointer, ldb: d, gateUp.pointer, ldc: f,
+                                                   m: n, n: f, k: d)
             Kernels.addBias(layer.gateUpBias!.pointer, to: gateUp.pointer, count: n, width: f)
             if config.architecture.mlp == .gelu {
                 BackwardKernels.geluTanh(gateUp.pointer, dy: dAct.pointer, rows: n, width: f, into: dGateUp.pointer)
             } else {
                 BackwardKernels.geluErf(gateUp.pointer, dy: dAct.pointer, rows: n, width: f, into: dGateUp.pointer)
             }
-            BLAS.matmul(dGateUp.pointer, lda: f, layer.gateUp.pointer, ldb: d, dNormed.pointer, ldc: d,
-                        m: n, n: d, k: f)
+            BLAS.matmulSplittingColumns(dGateUp.pointer, lda: f, layer.gateUp.pointer, ldb: d, dNormed.pointer, ldc: d,
+                                        m: n, n: d, k: f)
         case .geGLU:
             BLAS.matmulTransposedB(normed.pointer, lda: d, layer.gateUp.pointer, ldb: d, gateUp.pointer, ldc: 2 * f,
                                    m: n, n: 2 * f, k: d)
             BackwardKernels.geGLU(gateUp.pointer, dAct: dAct.pointer, rows: n, width: f, into: dGateUp.pointer)
-            BLAS.matmul(dGateUp.pointer, lda: 2 * f, layer.gateUp.pointer, ldb: d, dNormed.pointer, ldc: d,
-                        m: n, n: d, k: 2 * f)
+            BLAS.matmulSplittingColumns(dGateUp.pointer, lda: 2 * f, layer.gateUp.pointer, ldb: d, dNormed.pointer, ldc: d,
+                                        m: n, n: d, k: 2 * f)
         }
         if let dMLPInput {
             // Parallel: resid_post = x + attn(x) + mlp(x); the attention block's reverse below
@@ -147,8 +147,8 @@ final class BlockBackward {
         // Attention block, forward: qkv = norm(x) · W_qkv^T + b, RoPE on q and k
         norm.run(x, gamma: layer.attentionNorm, beta: layer.attentionNormBias, rows: n, width: d,
                  scale: scale.pointer, mean: mean.pointer, into: normed.pointer)
-        BLAS.matmulTransposedB(normed.pointer, lda: d, layer.qkv.pointer, ldb: d, qkv.pointer, ldc: w,
-                               m: n, n: w, k: d)
+        BLAS.matmulTransposedBSplittingColumns(normed.pointer, lda: d, layer.qkv.pointer, ldb: d, qkv.pointer, ldc: w,
+                                               m: n, n: w, k: d)
         if let bias = layer.qkvBias { Kernels.addBias(bias.pointer, to: qkv.pointer, count: n, width: w) }
         if let queryNorm = layer.queryNorm, let keyNorm = layer.keyNorm {
             headInput.pointer.update(from: qkv.pointer, count: n * w)
@@ -174,7 +174,7 @@ final class BlockBackward {
             if let bias = layer.outputBias { Kernels.addBias(bias.pointer, to: blockOut.pointer, count: n, width: d) }
             dAttnOut = outputNormBackward(gamma: outputNorm, g: g)
         }
-        BLAS.matmul(dAttnOut, lda: d, layer.output.pointer, ldb: zWidth, dz.pointer, ldc: zWidth, m: n, n: zWidth, k: d)
+        BLAS.matmulSplittingColumns(dAttnOut, lda: d, layer.output.pointer, ldb: zWidth, dz.pointer, ldc: zWidth, m: n, n: zWidth, k: d)
         if request.points.contains(.z(l)) { hand(.z(l), [n, h, e], dz.pointer, receive) }
         let patternBuffers = request.points.contains(.attnPattern(l))
             ? layout.sequences.map { FloatBuffer(count: h * $0.tokenCount * $0.tokenCount) } : nil
@@ -190,7 +190,7 @@ final class BlockBackward {
             headNorm.backward(headInput.pointer + h * e, dy: dqkv.pointer + h * e, count: n, stride: w, heads: k,
                               headDim: e, gamma: keyNorm)
         }
-        BLAS.matmul(dqkv.pointer, lda: w, layer.qkv.pointer, ldb: d, dNormed.pointer, ldc: d, m: n, n: d, k: w)
+        BLAS.matmulSplittingColumns(dqkv.pointer, lda: w, layer.qkv.pointer, ldb: d, dNormed.pointer, ldc: d, m: n, n: d, k: w)
         norm.backward(x, scale: scale.pointer, mean: mean.pointer, gamma: layer.attentionNorm, dy: dNormed.pointer,
                       rows: n, width: d, addingInto: g)
         if let dMLPInput { Kernels.add(dMLPInput.pointer, into: g, count: n * d) }
