@@ -42,15 +42,8 @@ enum SyntheticModel {
         func buffer(_ count: Int, scale: Float, offset: Float = 0) -> FloatBuffer {
             FloatBuffer((0..<count).map { _ in offset + scale * random.nextSignedUnit() })
         }
-        let d = c.hiddenSize, w = 3 * c.attentionWidth, f = c.intermediateSize
-        let layers = (0..<c.layerCount).map { _ in
-            LayerWeights(attentionNorm: buffer(d, scale: 0.2, offset: 1), attentionNormBias: buffer(d, scale: 0.2),
-                         qkv: buffer(w * d, scale: 0.5), qkvBias: buffer(w, scale: 0.2),
-                         output: buffer(d * c.attentionWidth, scale: 0.5), outputBias: buffer(d, scale: 0.1),
-                         mlpNorm: buffer(d, scale: 0.2, offset: 1), mlpNormBias: buffer(d, scale: 0.2),
-                         gateUp: buffer(f * d, scale: 0.5), gateUpBias: buffer(f, scale: 0.3),
-                         down: buffer(d * f, scale: 0.5), downBias: buffer(d, scale: 0.1))
-        }
+        let d = c.hiddenSize
+        let layers = biasedBlocks(c, buffer)
         let embedding = buffer(c.vocabularySize * d, scale: 1)
         let weights = ModelWeights(embedding: embedding, layers: layers, finalNorm: buffer(d, scale: 0.2, offset: 1),
                                    finalNormBias: buffer(d, scale: 0.2),
@@ -78,19 +71,26 @@ enum SyntheticModel {
         func buffer(_ count: Int, scale: Float, offset: Float = 0) -> FloatBuffer {
             FloatBuffer((0..<count).map { _ in offset + scale * random.nextSignedUnit() })
         }
-        let d = c.hiddenSize, w = 3 * c.attentionWidth, f = c.intermediateSize
-        let layers = (0..<c.layerCount).map { _ in
-            LayerWeights(attentionNorm: buffer(d, scale: 0.2, offset: 1), attentionNormBias: buffer(d, scale: 0.2),
-                         qkv: buffer(w * d, scale: 0.5), qkvBias: buffer(w, scale: 0.2),
-                         output: buffer(d * c.attentionWidth, scale: 0.5), outputBias: buffer(d, scale: 0.1),
-                         mlpNorm: buffer(d, scale: 0.2, offset: 1), mlpNormBias: buffer(d, scale: 0.2),
-                         gateUp: buffer(f * d, scale: 0.5), gateUpBias: buffer(f, scale: 0.3),
-                         down: buffer(d * f, scale: 0.5), downBias: buffer(d, scale: 0.1))
-        }
+        let d = c.hiddenSize
+        let layers = biasedBlocks(c, buffer)
         let weights = ModelWeights(embedding: buffer(c.vocabularySize * d, scale: 1), layers: layers,
                                    finalNorm: buffer(d, scale: 0.2, offset: 1), finalNormBias: buffer(d, scale: 0.2),
                                    unembedding: buffer(c.vocabularySize * d, scale: 1), ropeFrequencyFactors: nil)
         return try Transformer(config: c, weights: weights, source: "synthetic-neox")
+    }
+
+    /// LayerNorm blocks with biases on every projection and an unfused MLP (GPT-2, GPT-NeoX),
+    /// drawn from `buffer(count, scale, offset)`.
+    private static func biasedBlocks(_ c: ModelConfig, _ buffer: (Int, Float, Float) -> FloatBuffer) -> [LayerWeights] {
+        let d = c.hiddenSize, w = 3 * c.attentionWidth, f = c.intermediateSize
+        return (0..<c.layerCount).map { _ in
+            LayerWeights(attentionNorm: buffer(d, 0.2, 1), attentionNormBias: buffer(d, 0.2, 0),
+                         qkv: buffer(w * d, 0.5, 0), qkvBias: buffer(w, 0.2, 0),
+                         output: buffer(d * c.attentionWidth, 0.5, 0), outputBias: buffer(d, 0.1, 0),
+                         mlpNorm: buffer(d, 0.2, 1), mlpNormBias: buffer(d, 0.2, 0),
+                         gateUp: buffer(f * d, 0.5, 0), gateUpBias: buffer(f, 0.3, 0),
+                         down: buffer(d * f, 0.5, 0), downBias: buffer(d, 0.1, 0))
+        }
     }
 
     static func tokens(_ count: Int, seed: UInt64) -> [Int32] {
