@@ -94,12 +94,15 @@ final class BlockBackward {
         let mlpInput = config.parallelResidual ? x : xm
         norm.run(mlpInput, gamma: layer.mlpNorm, beta: layer.mlpNormBias, rows: n, width: d, scale: scale.pointer,
                  mean: mean.pointer, into: normed.pointer)
+        // pre = normed · W_in^T (+ b_in): [N, 2F] gate and up for a gated MLP, [N, F] for a GELU MLP
+        let inWidth = config.architecture.mlp.isGated ? 2 * f : f
+        BLAS.matmulTransposedBSplittingColumns(normed.pointer, lda: d, layer.gateUp.pointer, ldb: d, gateUp.pointer, ldc: inWidth,
+                                               m: n, n: inWidth, k: d)
+        if let bias = layer.gateUpBias { Kernels.addBias(bias.pointer, to: gateUp.pointer, count: n, width: inWidth) }
         // MLP block, backward: dact = g · W_down (Gemma 3: the output norm's gradient · W_down),
-        // through the activation, dnormed = d(input) · W_in
+        // through the activation, dnormed = dpre · W_in
         var dMLPOut = UnsafePointer(g)
         if let outputNorm = layer.mlpOutputNorm {
-            BLAS.matmulTransposedB(normed.pointer, lda: d, layer.gateUp.pointer, ldb: d, gateUp.pointer, ldc: 2 * f,
-                                   m: n, n: 2 * f, k: d)
             Kernels.geGLU(gateUp.pointer, rows: n, width: f, into: act.pointer)
             BLAS.matmulTransposedB(act.pointer, lda: f, layer.down.pointer, ldb: f, blockOut.pointer, ldc: d,
                                    m: n, n: d, k: f)
@@ -108,30 +111,16 @@ final class BlockBackward {
         BLAS.matmulSplittingColumns(dMLPOut, lda: d, layer.down.pointer, ldb: f, dAct.pointer, ldc: f, m: n, n: f, k: d)
         switch config.architecture.mlp {
         case .swiGLU:
-            BLAS.matmulTransposedBSplittingColumns(normed.pointer, lda: d, layer.gateUp.pointer, ldb: d, gateUp.pointer, ldc: 2 * f,
-                                                   m: n, n: 2 * f, k: d)
             BackwardKernels.swiGLU(gateUp.pointer, dAct: dAct.pointer, rows: n, width: f, into: dGateUp.pointer)
-            BLAS.matmulSplittingColumns(dGateUp.pointer, lda: 2 * f, layer.gateUp.pointer, ldb: d, dNormed.pointer, ldc: d,
-                                        m: n, n: d, k: 2 * f)
-        case .gelu, .geluErf:
-            // pre = normed · W_fc^T + b_fc: [N, F]
-            BLAS.matmulTransposedBSplittingColumns(normed.pointer, lda: d, layer.gateUp.pointer, ldb: d, gateUp.pointer, ldc: f,
-                                                   m: n, n: f, k: d)
-            Kernels.addBias(layer.gateUpBias!.pointer, to: gateUp.pointer, count: n, width: f)
-            if config.architecture.mlp == .gelu {
-                BackwardKernels.geluTanh(gateUp.pointer, dy: dAct.pointer, rows: n, width: f, into: dGateUp.pointer)
-            } else {
-                BackwardKernels.geluErf(gateUp.pointer, dy: dAct.pointer, rows: n, width: f, into: dGateUp.pointer)
-            }
-            BLAS.matmulSplittingColumns(dGateUp.pointer, lda: f, layer.gateUp.pointer, ldb: d, dNormed.pointer, ldc: d,
-                                        m: n, n: d, k: f)
+        case .gelu:
+            BackwardKernels.geluTanh(gateUp.pointer, dy: dAct.pointer, rows: n, width: f, into: dGateUp.pointer)
+        case .geluErf:
+            BackwardKernels.geluErf(gateUp.pointer, dy: dAct.pointer, rows: n, width: f, into: dGateUp.pointer)
         case .geGLU:
-            BLAS.matmulTransposedB(normed.pointer, lda: d, layer.gateUp.pointer, ldb: d, gateUp.pointer, ldc: 2 * f,
-                                   m: n, n: 2 * f, k: d)
             BackwardKernels.geGLU(gateUp.pointer, dAct: dAct.pointer, rows: n, width: f, into: dGateUp.pointer)
-            BLAS.matmulSplittingColumns(dGateUp.pointer, lda: 2 * f, layer.gateUp.pointer, ldb: d, dNormed.pointer, ldc: d,
-                                        m: n, n: d, k: 2 * f)
         }
+        BLAS.matmulSplittingColumns(dGateUp.pointer, lda: inWidth, layer.gateUp.pointer, ldb: d, dNormed.pointer, ldc: d,
+                                    m: n, n: d, k: inWidth)
         if let dMLPInput {
             // Parallel: resid_post = x + attn(x) + mlp(x); the attention block's reverse below
             // reads g = dM/d resid_post, and the MLP's share of dM/dx joins afterwards.
