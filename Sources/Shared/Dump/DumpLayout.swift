@@ -106,7 +106,7 @@ public enum DumpLayout {
             DumpAttribute("model_sha256", "string", "sha256 of the GGUF file, or of the safetensors files in name order"),
             DumpAttribute("model_format", "string", "\"GGUF\" or \"Hugging Face safetensors\""),
             DumpAttribute("model_name", "string", "the model's own name, when its files give one"),
-            DumpAttribute("architecture", "string", "\"llama\", \"qwen2\" or \"gpt2\""),
+            DumpAttribute("architecture", "string", "\"llama\", \"qwen2\", \"gpt2\", \"gpt_neox\" or \"gemma3\""),
             DumpAttribute("tokenizer", "string", "tokenizer summary (type, pre-tokenizer, vocabulary size)"),
             DumpAttribute("bos_policy", "string", "\"model default: added\", \"model default: not added\", \"forced on\" or \"forced off\""),
             DumpAttribute("activation_dtype", "string", "\"float32\" or \"float16\": storage of the `activation` datasets"),
