@@ -21,6 +21,9 @@ public struct DumpAnalysis: Sendable {
     public let gradientMetric: GradientMetric?
     /// The steering and FV-vs-induction runs (docs/methods.md §21).
     public let comparisons: ComparisonRuns
+    /// How much of the next set is read ahead while a set's later passes compute: about what a
+    /// disk reads meanwhile, and page cache, not this process's memory.
+    static let prefetchBytes = 512 << 20
     public var layers: Int { weights.layers }
     public var heads: Int { weights.heads }
     public var topCount: Int { Ranking.topCount(fraction: options.topFraction, of: layers * heads) }
@@ -52,14 +55,25 @@ public struct DumpAnalysis: Sendable {
         var sets: [SetAnalysis] = []
         // The passes' buffers, reused from set to set.
         let pool = FloatBufferPool()
-        for name in dump.setNames {
-            let rows = try SetRows(dump: dump, set: name)
+        let names = dump.setNames
+        var nextRows = try names.first.map { try SetRows(dump: dump, set: $0) }
+        // The next set's first reads, started once a set's score pass is done (docs/methods.md §27.3).
+        var prefetch: ReadAhead?
+        defer { prefetch?.stop() }
+        for (index, name) in names.enumerated() {
+            guard let rows = nextRows else { break }
             guard rows.count > 0 else {
                 throw InputError(file: dump.files[0].path, "set \(name) has no finished prompt (every done flag is 0)")
             }
             let space = try LabelSpace(rows: rows, weights: weights, option: options.subspace, path: dump.files[0].path)
             let scores = try HeadScorePass.run(dump: dump, weights: weights, rows: rows, space: space, pool: pool) { done in
                 progress?.advance(by: 0, tokens: 0, label: "\(name): scores \(done)/\(rows.count)")
+            }
+            prefetch?.stop()
+            prefetch = nil
+            nextRows = index + 1 < names.count ? try SetRows(dump: dump, set: names[index + 1]) : nil
+            if let next = nextRows, next.count > 0 {
+                prefetch = try HeadScorePass.prefetch(dump: dump, rows: next, bytes: Self.prefetchBytes)
             }
             let tr = scores.meanTR, tl = scores.meanTL
             let topTR = HeadSet(name: "top_tr", kind: .named, heads: Ranking.topIndices(tr, count: k).filter { !tr[$0].isNaN }.map { HeadID(index: $0, heads: weights.heads) })

@@ -65,21 +65,9 @@ public enum HeadScorePass {
             }
         }
 
-        let split = PromptChunks(rows: rows, files: dump.files.count, size: chunkPrompts)
-        let slotOf = split.slot, chunks = split.chunks
-        let group = "sets/\(rows.info.name)"
-        let readers = try dump.files.map { file in
-            try (z: ActivationReader(file: file, dataset: group + "/z"),
-                 resid: ActivationReader(file: file, dataset: group + "/resid"),
-                 attention: ActivationReader(file: file, dataset: group + "/attention"),
-                 layout: PromptLayout(file: file, group: group))
-        }
-
-        let readAhead = ReadAhead(chunks: chunks.count) { c in
-            let chunk = chunks[c], reader = readers[chunk.file]
-            return reader.z.byteRanges(rows: chunk.rows, firstPositionOnly: true)
-                + reader.resid.byteRanges(rows: chunk.rows, firstPositionOnly: true) + reader.attention.byteRanges(rows: chunk.rows)
-        }
+        let reads = try Reads(dump: dump, rows: rows)
+        let slotOf = reads.split.slot, chunks = reads.split.chunks, readers = reads.readers
+        let readAhead = ReadAhead(chunks: chunks.count) { reads.byteRanges(chunk: $0) }
         defer { readAhead.stop() }
         let lock = NSLock()
         var failure: Error?
@@ -226,6 +214,46 @@ public enum HeadScorePass {
         scores.logitScale = logitScale
         scores.summarize()
         return scores
+    }
+
+    /// Starts reading, in the background, the first `bytes` of what `run` will read of the set
+    /// of `rows`: the report calls it for the next set while the current one's ablation pass and
+    /// bootstraps compute, so that a cold file's disk does not idle meanwhile. Stop the
+    /// returned read-ahead once that set's pass has run.
+    static func prefetch(dump: ShardedDump, rows: SetRows, bytes: Int) throws -> ReadAhead {
+        let reads = try Reads(dump: dump, rows: rows)
+        var chunks = 0, total = 0
+        while chunks < reads.split.chunks.count {
+            total += reads.byteRanges(chunk: chunks).reduce(0) { $0 + $1.length }
+            guard total <= bytes else { break }
+            chunks += 1
+        }
+        return ReadAhead(chunks: chunks, depth: max(chunks, 1)) { reads.byteRanges(chunk: $0) }
+    }
+
+    /// The datasets the pass streams from every file of a capture, chunked by prompts.
+    struct Reads: Sendable {
+        let split: PromptChunks
+        let readers: [(z: ActivationReader, resid: ActivationReader, attention: ActivationReader, layout: PromptLayout)]
+
+        init(dump: ShardedDump, rows: SetRows) throws {
+            split = PromptChunks(rows: rows, files: dump.files.count, size: HeadScorePass.chunkPrompts)
+            let group = "sets/\(rows.info.name)"
+            readers = try dump.files.map { file in
+                try (z: ActivationReader(file: file, dataset: group + "/z"),
+                     resid: ActivationReader(file: file, dataset: group + "/resid"),
+                     attention: ActivationReader(file: file, dataset: group + "/attention"),
+                     layout: PromptLayout(file: file, group: group))
+            }
+        }
+
+        /// The file bytes chunk c reads: z and the residual stream at the answer position, the
+        /// attention rows.
+        func byteRanges(chunk c: Int) -> [ReadAhead.Range] {
+            let chunk = split.chunks[c], reader = readers[chunk.file]
+            return reader.z.byteRanges(rows: chunk.rows, firstPositionOnly: true)
+                + reader.resid.byteRanges(rows: chunk.rows, firstPositionOnly: true) + reader.attention.byteRanges(rows: chunk.rows)
+        }
     }
 
     /// One worker's buffers, reused over its chunks.
