@@ -210,6 +210,22 @@ class Capture:
         self.b_O = model["b_O"][:].astype(np.float64) if "b_O" in model else None  # [layer, d_model]
         self.gamma = _dataset(model, "final_norm_weight", first_path)[:].astype(np.float64)  # [d_model]
         self.eps = float(_attr(model, "rms_norm_epsilon", first_path))
+        # §23.2: a LayerNorm final norm centres (linear with s frozen) and adds beta . w_y, which no
+        # component writes; dumps before 1.3 are RMSNorm.
+        self.norm_kind = str(model.attrs.get("final_norm_kind", "rms"))
+        if self.norm_kind not in ("rms", "layer"):
+            raise InputError(first_path, f"/model final_norm_kind is {self.norm_kind!r}, expected rms or layer")
+        self.beta = model["final_norm_bias"][:].astype(np.float64) if "final_norm_bias" in model \
+            else np.zeros(self.d_model)                                           # [d_model]
+        # §26: with a norm after attention head h writes s * g ⊙ (z_h W_O): g is folded into W_O here
+        # and each z row scaled by its layer's stored s as it is read (scaled_z).
+        self.attention_output_norm = str(model.attrs.get("attention_output_norm", "none"))
+        if self.attention_output_norm not in ("none", "rms"):
+            raise InputError(first_path, f"/model attention_output_norm is {self.attention_output_norm!r}, "
+                             "expected none or rms")
+        if self.attention_output_norm == "rms":
+            gain = _dataset(model, "attention_output_norm_weight", first_path)[:].astype(np.float64)  # [layer, d_model]
+            self.W_O = self.W_O * gain[:, None, None, :]
         self.vocabulary_size = int(_attr(model, "vocabulary_size", first_path))
         unembed_ids = _dataset(model, "unembed_ids", first_path)[:]                      # [row]
         for f, path in zip(self.files[1:], self.paths[1:]):
@@ -270,13 +286,38 @@ class ReadTimer:
 # Label subspace (§3.1)
 # ---------------------------------------------------------------------------------------------
 
-def label_vectors(unembed, gamma, subspace):
+def folded_rows(capture, unembed):
+    """What a component projects on (§4, §23.2): gamma ⊙ w_y, centred for a LayerNorm: [Y, d_model]."""
+    folded = unembed * capture.gamma
+    if capture.norm_kind == "layer":
+        folded = folded - folded.mean(axis=1, keepdims=True)
+    return folded
+
+
+def label_vectors(unembed, capture, subspace):
     """v_y of §3.1: [Y, d_model]."""
     if subspace == "raw":
         return unembed.copy()
     if subspace == "folded":
-        return unembed * gamma
+        return folded_rows(capture, unembed)
     return unembed - unembed.mean(axis=0)
+
+
+def scaled_z(capture, group, start, stop, keep, reader):
+    """z at the answer position as the heads write it (§26): [p, layer, head, d_head]."""
+    z = reader.read(group["z"], np.s_[start:stop, 0])[keep]
+    if capture.attention_output_norm == "rms":
+        scale = reader.read(group["attention_output_norm_scale"], np.s_[start:stop, 0])[keep]  # [p, layer]
+        z = z * scale[:, :, None, None]
+    return z
+
+
+def final_norm(capture, r):
+    """The final norm recomputed from residual streams r: [p, d_model] -> (normed [p, d_model], s [p])."""
+    if capture.norm_kind == "layer":
+        r = r - r.mean(axis=-1, keepdims=True)
+    s = 1.0 / np.sqrt(np.mean(r ** 2, axis=-1) + capture.eps)
+    return r * s[:, None] * capture.gamma + capture.beta, s
 
 
 def orthonormal_basis(vectors):
@@ -295,11 +336,12 @@ def orthonormal_basis(vectors):
 
 
 def top_heads(score, fraction):
-    """§3.5: k = max(1, floor(fraction * L * H)) heads by score descending, ties by (layer, head), NaN last."""
+    """§3.5: k = max(1, floor(fraction * L * H)) heads by score descending, ties by (layer, head); heads
+    whose score is NaN are never selected."""
     layers, heads = score.shape
     k = max(1, math.floor(fraction * layers * heads + 1e-9))
-    order = sorted(((l, h) for l in range(layers) for h in range(heads)),
-                   key=lambda lh: (math.isnan(score[lh]), -score[lh] if not math.isnan(score[lh]) else 0.0, lh))
+    order = sorted(((l, h) for l in range(layers) for h in range(heads) if not math.isnan(score[l, h])),
+                   key=lambda lh: (-score[lh], lh))
     return order[:k]
 
 
@@ -342,14 +384,23 @@ class SelfTest:
             print(f"self-test note: {note}", file=out)
 
 
-def _relative(mine, stored):
-    """Largest |mine - stored| of each prompt over that prompt's largest |stored|; the worst prompt. Axis 0: prompt."""
+def _relative(mine, stored, terms=None):
+    """Largest |mine - stored| of each prompt over that prompt's largest |stored|, or over `terms` [p]
+    where given; the worst prompt. Axis 0: prompt."""
     if mine.size == 0:
         return 0.0
     p = mine.shape[0]
     difference = np.abs(mine - stored).reshape(p, -1).max(axis=1)
-    scale = np.abs(stored).reshape(p, -1).max(axis=1)
+    scale = np.abs(stored).reshape(p, -1).max(axis=1) if terms is None else terms
     return float(np.max(difference / np.where(scale > 0, scale, 1.0)))
+
+
+def logit_terms(capture, pset, resid_final):
+    """Per prompt, the largest sum over d_model of |final_norm(x)_i w_yi| over the labels: the size of
+    the terms a float32 label logit is summed from, which its rounding is relative to. A logit much
+    smaller than its terms (Gemma 3's cancel about 25x in tiny-gemma3) is not a relative yardstick. [p]"""
+    normed, _ = final_norm(capture, resid_final)
+    return (np.abs(normed) @ np.abs(pset.unembed).T).max(axis=1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -392,6 +443,8 @@ class SetScores:
         self.magnitude = {"tl_score": np.zeros(shape), "dla_gold": np.zeros(shape), "dla_margin": np.zeros(shape)}
         self.attention = np.zeros(shape + (len(ATTENTION_CATEGORIES),))
         self.z_sum = np.zeros((capture.layers, capture.heads, capture.d_head))  # for the leave-one-out means
+        # Of the stored z, unscaled: attribution patching's means (§26: it keeps raw z and dM/dz).
+        self.raw_z_sum = np.zeros((capture.layers, capture.heads, capture.d_head))
         self.n = 0
         # Self-test: plain per-prompt TR/TL of a few heads, projector P = V (V^T V)^+ V^T.
         self.sample = tl_sample
@@ -404,10 +457,11 @@ class SetScores:
 
 def score_set(capture, pset, subspace, chunk, reader, test, per_prompt=False):
     L, H, Y = capture.layers, capture.heads, len(pset.labels)
-    v = label_vectors(pset.unembed, capture.gamma, subspace)                 # [Y, d_model]
+    v = label_vectors(pset.unembed, capture, subspace)                       # [Y, d_model]
     Q = orthonormal_basis(v)                                                 # [d_model, k]
     k = Q.shape[1]
-    folded_unembed = pset.unembed * capture.gamma                            # [Y, d_model]
+    folded_unembed = folded_rows(capture, pset.unembed)                      # [Y, d_model]
+    bias_logits = pset.unembed @ capture.beta                                # beta . w_y: [Y]
     # One matmul per layer gives Q^T a_h, a_h . (gamma * w_y), and the margins of TL and DLA against
     # each possible gold label, each a single dot product with a difference vector: [d_model, k + 3Y].
     M = np.ascontiguousarray(np.concatenate(
@@ -416,14 +470,14 @@ def score_set(capture, pset, subspace, chunk, reader, test, per_prompt=False):
     acc = SetScores(capture, sample, per_prompt)
     # Per-prompt magnitudes (check_analysis.py): the largest label vector norms the dot products use.
     largest_v = np.linalg.norm(v, axis=1).max()                              # TL: a . v_y
-    largest_folded = np.linalg.norm(folded_unembed, axis=1).max()            # DLA: a . (gamma * w_y)
+    largest_folded = np.linalg.norm(folded_unembed, axis=1).max()            # DLA: a . u_y
     projector = v.T @ np.linalg.pinv(v @ v.T, rcond=1e-10) @ v if test else None  # [d_model, d_model]
 
     for part in pset.parts:
         g = part.group
         tokens = g["attention"].shape[-1]
         for start, stop, keep in part.chunks(chunk):
-            z = reader.read(g["z"], np.s_[start:stop, 0])[keep]                     # [p, layer, head, d_head]
+            z = scaled_z(capture, g, start, stop, keep, reader)                     # [p, layer, head, d_head]
             scale = reader.read(g["final_norm_scale"], np.s_[start:stop, 0])[keep]  # [p]
             gold = pset.gold_y(g, start, stop, keep, part.path)                     # [p]
             attention = reader.read(g["attention"], np.s_[start:stop])[keep]        # [p, layer, head, token]
@@ -431,6 +485,8 @@ def score_set(capture, pset, subspace, chunk, reader, test, per_prompt=False):
             rows = np.arange(p)
             acc.n += p
             acc.z_sum += z.sum(axis=0)
+            acc.raw_z_sum += reader.read(g["z"], np.s_[start:stop, 0])[keep].sum(axis=0) \
+                if capture.attention_output_norm == "rms" else z.sum(axis=0)
 
             onehot = attention_categories(g, start, stop, keep, tokens, reader)     # [p, token, 5]
             masses = np.matmul(attention.reshape(p, L * H, tokens), onehot)         # [p, L*H, 5]
@@ -448,7 +504,8 @@ def score_set(capture, pset, subspace, chunk, reader, test, per_prompt=False):
 
             if test:
                 resid = reader.read(g["resid"], np.s_[start:stop, 0])[keep]         # [p, resid_layer, d_model]
-                logit_lens = _project(resid, scale[:, None], folded_unembed)        # [p, resid_layer, Y]
+                # With beta . w_y once: the embedding's term carries it (§23.2).
+                logit_lens = _project(resid, scale[:, None], folded_unembed) + bias_logits  # [p, resid_layer, Y]
                 components = logit_lens[:, 0].copy()                                # embedding: [p, Y]
                 head_logits_stored = None
                 if "head_label_logits" in g:
@@ -464,38 +521,41 @@ def score_set(capture, pset, subspace, chunk, reader, test, per_prompt=False):
                 projected = a @ M                                                   # [head, p, k + 3Y]
                 tr = np.linalg.norm(projected[..., :k], axis=-1)                    # [head, p]
                 head_logits = projected[..., k:k + Y] * scale[None, :, None]        # §4.1: [head, p, Y]
+                # The size of the terms each value's float32 rounding is relative to (check_analysis.py):
+                # |Q^T a| <= |a|, a . (v_gold - v_y') / TR <= |a| max|v_y| / TR, s a . u_y <= s |a| max|u_y|.
+                norm = np.linalg.norm(a, axis=-1)                                   # [head, p]
+                dla_terms = norm * scale * largest_folded                           # [head, p]
                 acc.dla_gold[l] += head_logits[:, rows, gold].sum(axis=1)
                 if acc.per_prompt is not None:
                     prompt_values["dla_gold"][:, l] = head_logits[:, rows, gold].T
-                acc.magnitude["dla_gold"][l] += np.abs(head_logits[:, rows, gold]).sum(axis=1)
+                acc.magnitude["dla_gold"][l] += dla_terms.sum(axis=1)
                 if Y >= 2:
                     tl_margin = projected[:, rows, k + Y + gold]                    # [head, p]
                     dla_margin = projected[:, rows, k + 2 * Y + gold] * scale       # [head, p]
                     acc.dla_margin[l] += dla_margin.sum(axis=1)
-                    acc.magnitude["dla_margin"][l] += np.abs(dla_margin).sum(axis=1)
-                    norm = np.linalg.norm(a, axis=-1)                               # [head, p]
+                    acc.magnitude["dla_margin"][l] += dla_terms.sum(axis=1)
                     defined = (norm > 0) & (tr > TL_DEFINED_FRACTION * norm)
                     tl = np.where(defined, tl_margin / np.where(defined, tr, 1.0), 0.0)
                     acc.tr[l] += tr.sum(axis=1)
                     acc.tl[l] += tl.sum(axis=1)
-                    acc.magnitude["tl_score"][l] += np.abs(tl).sum(axis=1)
+                    tl_terms = np.where(defined, norm * largest_v / np.where(defined, tr, 1.0), 0.0)
+                    acc.magnitude["tl_score"][l] += tl_terms.sum(axis=1)
                     acc.tl_defined[l] += defined.sum(axis=1)
                     if acc.per_prompt is not None:
                         prompt_values["tr"][:, l] = tr.T
                         prompt_values["tl"][:, l] = np.where(defined, tl, np.nan).T
                         prompt_values["dla_margin"][:, l] = dla_margin.T
-                        # The size of the terms each value's float32 rounding is relative to: |Q^T a| <= |a|,
-                        # a . (v_gold - v_y') / TR <= |a| max|v_y| / TR, s a . (gamma * w_y) <= s |a| max|gamma * w_y|.
                         magnitude = prompt_values["magnitude"]
                         magnitude["tr"][:, l] = norm.T
-                        magnitude["tl"][:, l] = np.where(defined, norm * largest_v / np.where(defined, tr, 1.0), 0.0).T
-                        magnitude["dla_gold"][:, l] = (norm * scale * largest_folded).T
-                        magnitude["dla_margin"][:, l] = (norm * scale * largest_folded).T
+                        magnitude["tl"][:, l] = tl_terms.T
+                        magnitude["dla_margin"][:, l] = dla_terms.T
+                if acc.per_prompt is not None:
+                    prompt_values["magnitude"]["dla_gold"][:, l] = dla_terms.T
                 if test:
                     _test_layer(test, acc, capture, pset, l, a, resid, scale, gold, v, projector,
                                 folded_unembed, components, head_logits, head_logits_stored)
             if test:
-                _test_chunk(test, pset, g, start, stop, keep, reader, components, logit_lens, resid, scale)
+                _test_chunk(test, capture, pset, g, start, stop, keep, reader, components, logit_lens, resid, scale)
     return acc
 
 
@@ -540,13 +600,14 @@ def _test_layer(test, acc, capture, pset, l, a, resid, scale, gold, v, projector
                 acc.sample_tl[(layer, head)][1] += 1
 
 
-def _test_chunk(test, pset, g, start, stop, keep, reader, components, logit_lens, resid, scale):
+def _test_chunk(test, capture, pset, g, start, stop, keep, reader, components, logit_lens, resid, scale):
     stored_logits = reader.read(g["label_logits"], np.s_[start:stop])[keep]     # [p, label]
-    test.record("components sum to label_logits (of the prompt's largest label logit)",
-                _relative(components[:, pset.label_column_to_y], stored_logits),
+    terms = logit_terms(capture, pset, resid[:, -1])
+    test.record("components sum to label_logits (of the prompt's largest label-logit terms)",
+                _relative(components[:, pset.label_column_to_y], stored_logits, terms),
                 test.tolerance(1e-5, 8))
-    test.record("proj(resid_final) = label_logits (of the prompt's largest label logit)",
-                _relative(logit_lens[:, -1][:, pset.label_column_to_y], stored_logits),
+    test.record("proj(resid_final) = label_logits (of the prompt's largest label-logit terms)",
+                _relative(logit_lens[:, -1][:, pset.label_column_to_y], stored_logits, terms),
                 test.tolerance(1e-5, 8))
     if "resid_label_logits" in g:
         stored = reader.read(g["resid_label_logits"], np.s_[start:stop, 0])[keep]  # [p, resid_layer, label]
@@ -630,8 +691,7 @@ class AblationSums:
 
 def _metrics(sums, capture, pset, r, gold, gold_token):
     """Recomputed final norm and the §5.2 metrics of the ablated residual streams r: [p, d_model]."""
-    s = 1.0 / np.sqrt(np.mean(r ** 2, axis=-1) + capture.eps)               # [p]
-    normed = r * s[:, None] * capture.gamma                                 # [p, d_model]
+    normed, s = final_norm(capture, r)                                      # [p, d_model], [p]
     logits = normed @ pset.unembed.T                                        # [p, Y]
     rows = np.arange(len(gold))
     gold_logit = logits[rows, gold]
@@ -668,7 +728,7 @@ def ablate_set(capture, pset, head_sets, z_sum, chunk, reader, test):
     for part in pset.parts:
         g = part.group
         for start, stop, keep in part.chunks(chunk):
-            z = reader.read(g["z"], np.s_[start:stop, 0])[keep]                     # [p, layer, head, d_head]
+            z = scaled_z(capture, g, start, stop, keep, reader)                     # [p, layer, head, d_head]
             resid_final = reader.read(g["resid"], np.s_[start:stop, 0, -1])[keep]   # [p, d_model]
             gold = pset.gold_y(g, start, stop, keep, part.path)
             gold_token = g["gold_token"][start:stop][keep].astype(np.int64)
@@ -704,10 +764,11 @@ def _test_baseline(test, pset, g, start, stop, keep, reader, logits, s, gold_tok
     test.record("baseline: recomputed final-norm scale vs stored (relative)", np.abs(s / stored_scale - 1).max(),
                 test.tolerance(1e-5, 2))
     stored_logits = reader.read(g["label_logits"], np.s_[start:stop])[keep]
-    test.record("baseline: recomputed label logits vs stored (of the prompt's largest label logit)",
-                _relative(logits[:, pset.label_column_to_y], stored_logits), test.tolerance(1e-5, 8))
+    test.record("baseline: recomputed label logits vs stored (of the prompt's largest label-logit terms)",
+                _relative(logits[:, pset.label_column_to_y], stored_logits, logit_terms(capture, pset, resid_final)),
+                test.tolerance(1e-5, 8))
     if capture.full_unembed:
-        normed = resid_final * s[:, None] * capture.gamma
+        normed, _ = final_norm(capture, resid_final)
         vocab_logits = normed @ capture.unembed.T
         logprob = _log_softmax_at(vocab_logits, gold_token)
         stored = reader.read(g["gold_logprob"], np.s_[start:stop])[keep]
@@ -909,7 +970,7 @@ def analyze(paths, subspace="raw", top=0.03, heads_json=(), chunk=64, self_test=
             set_ablation = ablation_rows(pset, head_sets, sums)
             set_heads = result.heads_rows[-capture.layers * capture.heads:]
             if capture.gradient_metric:
-                attributed, cie, cie_magnitude = attribute_set(capture, pset, head_sets, acc.z_sum, reader)
+                attributed, cie, cie_magnitude = attribute_set(capture, pset, head_sets, acc.raw_z_sum, reader)
                 answer_column, all_column = attribution_columns(capture.gradient_metric)
                 for row in set_ablation:
                     values = attributed.get((row["head_set"], row["mode"]))

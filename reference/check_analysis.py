@@ -8,8 +8,10 @@ by (set, layer, head), ablation.csv by (set, head_set, mode), the unablated base
 
     rel = |report - reference| / max(|reference|, floor, magnitude)
     floor = 1e-3 * max |reference| over the column
-    magnitude = mean over prompts of |summand| (signed per-prompt means only: tl_score, dla_gold,
-                dla_margin and the ablation metrics; elsewhere 0)
+    magnitude = for the signed per-prompt means, the mean over prompts of the size of the terms
+                each prompt's value is rounded relative to, as per prompt below (tl_score over its
+                defined prompts: a TR small against |a_h| magnifies the rounding of Q^T a_h);
+                for the ablation metrics the mean over prompts of |summand|; elsewhere 0
 
 so that entries near zero (a head's DLA, a mass of 0) are judged on the column's scale rather than
 their own, and a mean of per-prompt values that cancel (a TL score of 0.001 averaged from values of
@@ -23,7 +25,8 @@ reference too, and the rows of the same head_set name compared. When the report 
 --per-prompt (summary.json's perPrompt), every row of its per_prompt/ files is matched by (set,
 prompt_index, layer, head) with the reference's per-prompt values and compared by the same rule,
 with magnitude the size of the terms whose float32 rounding the value carries: |a_h| for tr,
-|a_h| max_y |v_y| / TR for tl, s |a_h| max_y |gamma * w_y| for dla_gold and dla_margin (a dot product
+|a_h| max_y |v_y| / TR for tl, s |a_h| max_y |u_y| for dla_gold and dla_margin (u_y = gamma * w_y,
+centred for a LayerNorm; a dot product
 is rounded relative to its operands' norms, not to its result), 0 for the attention masses; every
 done prompt of every set must be there once.
 Prints the largest difference per column; exit status 1, naming the first column over tolerance,

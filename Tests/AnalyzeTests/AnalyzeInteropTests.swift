@@ -35,8 +35,7 @@ final class AnalyzeInteropTests: XCTestCase {
         let report = path(name)
         let analyze = try CommandLineTool.run("icl-analyze", ["report"] + dumps + ["--out", report, "--random-sets", "20", "--per-prompt"])
         XCTAssertEqual(analyze.status, 0, analyze.standardError)
-        let script = Fixtures.repositoryRoot.appendingPathComponent("reference/check_analysis.py").path
-        let check = PythonStack.run(python, [script] + dumps + ["--swift-report", report, "--rtol", "1e-5"])
+        let check = NumpyReference.compare(dumps, report: report, python: python)
         print(check.output)
         XCTAssertEqual(check.status, 0, "numpy reference disagrees:\n\(check.output)")
         XCTAssertTrue(check.output.contains("every done prompt x head once"), "per-prompt values not compared:\n\(check.output)")

@@ -7,8 +7,9 @@ import XCTest
 
 /// Every model family the engine runs gives a dump the analyzer reads: a small real capture of
 /// each tiny fixture model passes `icl-analyze check` (its components reproduce the stored
-/// label logits through whatever norms the family has), and one report over all of them
-/// compares the models by layer depth.
+/// label logits through whatever norms the family has), the numpy reference's self-test, and
+/// its comparison with the family's report at 1e-5 (LayerNorm final norms of GPT-2 and NeoX,
+/// computed independently); one report over all of them compares the models by layer depth.
 final class ModelFamilyReportTests: XCTestCase {
     /// One tiny fixture model per family (and per norm or attention variant of one).
     static let families = ["tiny-llama3", "tiny-qwen2", "tiny-mistral", "tiny-gpt2", "tiny-neox", "tiny-gemma3"]
@@ -22,6 +23,8 @@ final class ModelFamilyReportTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: directory) }
         func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
         var dumps: [String] = []
+        let python = PythonStack.find()
+        if python == nil { print("numpy reference skipped: no Python with h5py and numpy (scripts/setup-python-tests)") }
         for family in Self.families {
             let dump = path("\(family).h5")
             var configuration = TinyCapture.configuration()
@@ -32,6 +35,16 @@ final class ModelFamilyReportTests: XCTestCase {
             XCTAssertTrue(check.standardOutput.contains("all checks passed"), "\(family): \(check.standardOutput)")
             // Gemma 3 normalises its attention output: the check recomputes that norm's stored scales.
             XCTAssertEqual(check.standardOutput.contains("output norm"), family == "tiny-gemma3", "\(family): \(check.standardOutput)")
+            if let python {
+                let selfTest = NumpyReference.selfTest([dump], python: python, out: path("\(family)-reference"))
+                XCTAssertEqual(selfTest.status, 0, "\(family): numpy self-test failed:\n\(selfTest.output)")
+                let report = path("\(family)-report")
+                let analyze = try CommandLineTool.run("icl-analyze", ["report", dump, "--out", report, "--random-sets", "4", "--per-prompt"])
+                XCTAssertEqual(analyze.status, 0, "\(family): \(analyze.standardError)")
+                let compared = NumpyReference.compare([dump], report: report, python: python)
+                XCTAssertEqual(compared.status, 0, "\(family): numpy reference disagrees:\n\(compared.output)")
+                XCTAssertTrue(compared.output.contains("every done prompt x head once"), "\(family): \(compared.output)")
+            }
             dumps.append(dump)
         }
         let out = path("report")

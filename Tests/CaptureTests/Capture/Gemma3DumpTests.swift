@@ -7,7 +7,9 @@ import XCTest
 /// A capture of the real Gemma 3 270M: the dump records the norm after attention (format 1.4),
 /// its stored gains are the model's, and `icl-analyze check` finds that the heads' writes
 /// (through that norm's frozen scale), the MLPs and the embedding reproduce the stored label
-/// logits, and that the stored scales are those of the stored z.
+/// logits, and that the stored scales are those of the stored z; the numpy reference, which
+/// folds the norm's gains and scales on its own, agrees with the report's TR, TL, DLA and
+/// ablation estimates to 1e-5.
 final class Gemma3DumpTests: XCTestCase {
     private var scratch: ScratchDirectory!
 
@@ -40,5 +42,15 @@ final class Gemma3DumpTests: XCTestCase {
                      "all checks passed"] {
             XCTAssertTrue(check.standardOutput.contains(line), "missing \(line.debugDescription) in\n\(check.standardOutput)")
         }
+
+        guard let python = PythonStack.find() else { throw XCTSkip("no Python with h5py and numpy (scripts/setup-python-tests)") }
+        let selfTest = NumpyReference.selfTest([dump], python: python, out: scratch.path("reference"))
+        XCTAssertEqual(selfTest.status, 0, "numpy self-test failed:\n\(selfTest.output)")
+        let report = scratch.path("report")
+        let analyze = try CommandLineTool.run("icl-analyze", ["report", dump, "--out", report, "--random-sets", "20", "--per-prompt"])
+        XCTAssertEqual(analyze.status, 0, analyze.standardError)
+        let compared = NumpyReference.compare([dump], report: report, python: python)
+        XCTAssertEqual(compared.status, 0, "numpy reference disagrees:\n\(compared.output)")
+        XCTAssertTrue(compared.output.contains("tl_score"), "TL not compared:\n\(compared.output)")
     }
 }
