@@ -55,4 +55,18 @@ final class ModelFamilyReportTests: XCTestCase {
             XCTAssertTrue(depth.contains("\(family).h5,"), "\(family) is missing from depth.csv:\n\(depth)")
         }
     }
+
+    /// A probe whose repeat lies outside a sliding window on every layer (which `icl-capture run`
+    /// refuses up front) gives all-zero induction scores: the check fails and says why.
+    func testAllZeroInductionScoresNameTheSlidingWindow() throws {
+        let dump = FileManager.default.temporaryDirectory.appendingPathComponent("window-\(UUID().uuidString).h5").path
+        defer { try? FileManager.default.removeItem(atPath: dump) }
+        var configuration = TinyCapture.configuration()
+        configuration.probeLength = 10
+        try TinyCapture.write(to: dump, configuration: configuration, modelSHA256: "tiny-mistral", model: "tiny-mistral")
+        let check = try CommandLineTool.run("icl-analyze", ["check", dump])
+        XCTAssertEqual(check.status, 1, check.standardOutput)
+        XCTAssertTrue(check.standardError.contains("every head's induction score is the same (0: no head attends to the token 9 back; a sliding window of fewer than 10 tokens"),
+                      check.standardError)
+    }
 }

@@ -70,7 +70,12 @@ public enum DumpCheck {
             for probe in dump.probeNames {
                 let induction = try InductionScores.compute(dump: dump, probe: probe)
                 guard let first = induction.stripe.first, induction.stripe.contains(where: { $0 != first }) else {
-                    throw Failure(check: "score matrix", problem: "\(probe): every head's induction score is the same")
+                    // All zero: no head reached the key repeat_length - 1 back, which a sliding
+                    // window narrower than that on every layer also does.
+                    let cause = induction.stripe.first == 0
+                        ? " (0: no head attends to the token \(induction.repeatLength - 1) back; a sliding window of fewer than \(induction.repeatLength) tokens on every layer does this)"
+                        : ""
+                    throw Failure(check: "score matrix", problem: "\(probe): every head's induction score is the same\(cause)")
                 }
                 report("induction     \(probe): \(induction.sequences) sequences, scores vary (max stripe \(String(format: "%.3f", induction.stripe.max() ?? 0)))")
             }

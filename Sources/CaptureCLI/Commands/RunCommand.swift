@@ -190,6 +190,13 @@ struct RunCommand: ParsableCommand {
         if probeSequences > 0 && probeLength > (config.contextLength - 1) / 2 {
             throw InputError(file: model.model, "--probe-length \(probeLength): a probe of 2 x \(probeLength) tokens (and BOS) exceeds the model's context of \(config.contextLength); at most \((config.contextLength - 1) / 2)")
         }
+        // An induction target lies probeLength - 1 keys back: a sliding window on every layer
+        // must reach it, or every head's induction score is 0.
+        let windows = (0..<config.layerCount).map { config.attentionWindow(layer: $0) }
+        if probeSequences > 0, !windows.contains(where: { $0 == nil }), let widest = windows.compactMap({ $0 }).max(),
+           probeLength > widest {
+            throw InputError(file: model.model, "--probe-length \(probeLength): every layer of this model attends to at most its last \(widest) tokens (sliding window), so no head sees the token \(probeLength - 1) back that induction scores measure; at most \(widest)")
+        }
     }
 }
 

@@ -98,6 +98,13 @@ final class CommandLineFuzzTests: XCTestCase {
                           mentioning: [model, "--top-k 10000000", "503"])
         try assertRefused(CaptureTool.runArguments(options + ["--probe-length", "100000"], out: out, model: model),
                           mentioning: [model, "--probe-length 100000", "context of 256", "at most 127"])
+        // tiny-mistral: a 4-token window on every layer, so an induction target 4 or more tokens back is out of sight.
+        let windowed = Fixtures.repositoryRoot.appendingPathComponent("Tests/Fixtures/models/tiny-mistral").path
+        try assertRefused(CaptureTool.runArguments(options + ["--probe-length", "5"], out: out, model: windowed),
+                          mentioning: [windowed, "--probe-length 5", "last 4 tokens", "at most 4"])
+        let allowed = try CommandLineTool.run("icl-capture", CaptureTool.runArguments(
+            options + ["--probe-length", "4", "--probe-sequences", "1"], out: scratch.path("window4.h5"), model: windowed))
+        XCTAssertEqual(allowed.status, 0, allowed.standardError)
     }
 
     func testGenerationIsBoundedByTheContextUpFront() throws {
