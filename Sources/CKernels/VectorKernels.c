@@ -52,3 +52,9 @@ void icl_silu_mul(const float *gate, const float *up, float *act, size_t count) 
 }
 
 void icl_sigmoid(const float *x, float *sigmoid, size_t count) { DISPATCH(sigmoid, x, sigmoid, count); }
+
+void icl_gelu_tanh(const float *x, float *y, size_t count) { DISPATCH(geluTanh, x, y, count); }
+
+void icl_gelu_tanh_mul(const float *gate, const float *up, float *act, size_t count) {
+    DISPATCH(geluTanhMul, gate, up, act, count);
+}

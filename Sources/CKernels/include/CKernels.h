@@ -1,5 +1,5 @@
 // Vectorised element-wise kernels of the forward and reverse passes: exp, the attention
-// softmax and SiLU. The source is written once with clang vector types and compiled twice, for
+// softmax, SiLU and the tanh GELU. The source is written once with clang vector types and compiled twice, for
 // AVX2 + FMA and for the baseline x86-64 (or any other) target; the first call picks the
 // variant the CPU supports. Accuracy: see docs/methods.md (fast exp).
 #ifndef ICL_CKERNELS_H
@@ -22,6 +22,13 @@ void icl_silu_mul(const float *gate, const float *up, float *act, size_t count);
 
 /// sigmoid[i] = 1 / (1 + exp(-x[i])), the same exp as icl_silu_mul (for its reverse).
 void icl_sigmoid(const float *x, float *sigmoid, size_t count);
+
+/// y[i] = gelu_tanh(x[i]) = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), computed as
+/// x / (1 + exp(-2 sqrt(2/pi) (x + 0.044715 x^3))) with the exp above (x and y may be the same array).
+void icl_gelu_tanh(const float *x, float *y, size_t count);
+
+/// act[i] = gelu_tanh(gate[i]) * up[i], i < count (Gemma's GeGLU).
+void icl_gelu_tanh_mul(const float *gate, const float *up, float *act, size_t count);
 
 /// icl_exp compiled for the baseline target, whichever variant icl_exp picks: lets the tests
 /// check both on an AVX2 machine.

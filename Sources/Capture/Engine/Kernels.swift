@@ -64,16 +64,12 @@ enum Kernels {
     }
 
     /// GPT-2's gelu_new, the tanh approximation, in place:
-    /// x <- 0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x^3))). x: [N, F]
+    /// x <- 0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x^3))), vectorised as
+    /// x / (1 + exp(-2 sqrt(2/pi) (x + 0.044715 x^3))) (docs/methods.md §22.3). x: [N, F]
     static func geluTanh(_ x: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
         ComputeThreads.forEach(chunks(rows)) { chunk in
-            for r in range(chunk, of: rows) {
-                let row = x + r * width
-                for i in 0..<width {
-                    let v = row[i]
-                    row[i] = 0.5 * v * (1 + tanhf(geluTanhFactor * (v + 0.044715 * (v * v * v))))
-                }
-            }
+            let range = range(chunk, of: rows)
+            icl_gelu_tanh(x + range.lowerBound * width, x + range.lowerBound * width, range.count * width)
         }
     }
 

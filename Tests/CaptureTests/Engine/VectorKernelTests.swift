@@ -80,4 +80,31 @@ final class VectorKernelTests: XCTestCase {
             XCTAssertEqual(Double(act[i]), expected, accuracy: 1e-6 * abs(expected) + 1e-12)
         }
     }
+
+    /// The tanh GELU, computed as x / (1 + exp(-2u)), against the same identity in Double over the
+    /// range where it is neither x nor 0 in float and into both tails, and against the definition
+    /// 0.5 x (1 + tanh(u)) where that form does not cancel in Double (below -3, 1 + tanh(u)
+    /// loses its digits: at -10 it is 0 in Double against the true 1.2e-38).
+    func testGeluTanhFollowsItsDefinition() {
+        let x = (0..<601).map { Float($0 - 300) * 0.1 } + [-1e-30, 1e-30, 0, 80, -80]
+        var y = [Float](repeating: 0, count: x.count), act = y
+        let up = x.indices.map { Float(1 + $0 % 3) * 0.5 }
+        icl_gelu_tanh(x, &y, x.count)
+        icl_gelu_tanh_mul(x, up, &act, x.count)
+        for i in x.indices {
+            let v = Double(x[i]), u = (2 / Double.pi).squareRoot() * (v + 0.044715 * v * v * v)
+            let expected = v / (1 + Foundation.exp(-2 * u))
+            if v > -3 {
+                XCTAssertEqual(0.5 * v * (1 + Foundation.tanh(u)), expected, accuracy: 1e-12 * abs(expected) + 1e-300)
+            }
+            // u itself is rounded in float: exp(-2u) inherits a relative error of |2u| float ulps.
+            let relative = 1e-6 + abs(2 * u) * Double(Float.ulpOfOne)
+            XCTAssertEqual(Double(y[i]), expected, accuracy: relative * abs(expected) + 1e-37, "x = \(x[i])")
+            XCTAssertEqual(Double(act[i]), expected * Double(up[i]), accuracy: relative * abs(expected * Double(up[i])) + 1e-37,
+                           "x = \(x[i])")
+        }
+        var inPlace = x
+        icl_gelu_tanh(inPlace, &inPlace, inPlace.count)
+        XCTAssertEqual(inPlace, y)
+    }
 }
