@@ -58,3 +58,12 @@ void icl_gelu_tanh(const float *x, float *y, size_t count) { DISPATCH(geluTanh, 
 void icl_gelu_tanh_mul(const float *gate, const float *up, float *act, size_t count) {
     DISPATCH(geluTanhMul, gate, up, act, count);
 }
+
+void icl_gelu_tanh_backward(const float *x, const float *dy, float *dx, size_t count) {
+    DISPATCH(geluTanhBackward, x, dy, dx, count);
+}
+
+void icl_gelu_tanh_mul_backward(const float *gate, const float *up, const float *dact, float *dgate, float *dup,
+                                size_t count) {
+    DISPATCH(geluTanhMulBackward, gate, up, dact, dgate, dup, count);
+}

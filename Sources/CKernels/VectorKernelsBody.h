@@ -120,11 +120,16 @@ static ICL_TARGET void ICL_NAME(sigmoid)(const float *x, float *sigmoid, size_t 
     }
 }
 
-/// The tanh GELU of 8 lanes: 0.5 x (1 + tanh(u)) = x / (1 + exp(-2u)), u = sqrt(2/pi) (x + 0.044715 x^3).
+/// exp(-2u), u = sqrt(2/pi) (x + 0.044715 x^3): what the tanh GELU and its reverse share.
+static ICL_TARGET inline __attribute__((always_inline)) f8 ICL_NAME(geluTanhExp8)(f8 x) {
+    f8 u = 0.7978845608028654f * (x + 0.044715f * (x * x * x));
+    return ICL_NAME(exp8)(-2.0f * u);
+}
+
+/// The tanh GELU of 8 lanes: 0.5 x (1 + tanh(u)) = x / (1 + exp(-2u)).
 /// For very negative x, exp(-2u) is +inf and the lane is -0, the limit.
 static ICL_TARGET inline __attribute__((always_inline)) f8 ICL_NAME(geluTanh8)(f8 x) {
-    f8 u = 0.7978845608028654f * (x + 0.044715f * (x * x * x));
-    return x / (1.0f + ICL_NAME(exp8)(-2.0f * u));
+    return x / (1.0f + ICL_NAME(geluTanhExp8)(x));
 }
 
 static ICL_TARGET void ICL_NAME(geluTanh)(const float *x, float *y, size_t count) {
@@ -142,5 +147,49 @@ static ICL_TARGET void ICL_NAME(geluTanhMul)(const float *gate, const float *up,
         f8 g = ICL_NAME(loadTail)(gate + i, count - i, 0);
         f8 u = ICL_NAME(loadTail)(up + i, count - i, 0);
         ICL_NAME(storeTail)(act + i, ICL_NAME(geluTanh8)(g) * u, count - i);
+    }
+}
+
+/// gelu_tanh(x) and its derivative for 8 lanes, with s = 1 / (1 + exp(-2u)) as in geluTanh8:
+/// gelu = x s, gelu' = s + 2 x s (1 - s) u', u' = sqrt(2/pi) (1 + 3 * 0.044715 x^2). 1 - s is taken
+/// as exp(-2u) s where x >= 0 (no cancellation as s nears 1) and as 1 - s below (exp(-2u) may be inf).
+static ICL_TARGET inline __attribute__((always_inline)) void ICL_NAME(geluTanhGrad8)(f8 x, f8 *value, f8 *derivative) {
+    f8 e = ICL_NAME(geluTanhExp8)(x);
+    f8 s = 1.0f / (1.0f + e);
+    i8 negative = x < 0.0f;
+    f8 oneMinusS = (f8)((((i8)(1.0f - s)) & negative) | (((i8)(e * s)) & ~negative));
+    *value = x / (1.0f + e);
+    *derivative = s + 2.0f * x * s * oneMinusS * (0.7978845608028654f * (1.0f + 0.134145f * (x * x)));
+}
+
+static ICL_TARGET void ICL_NAME(geluTanhBackward)(const float *x, const float *dy, float *dx, size_t count) {
+    size_t i = 0;
+    f8 value, derivative;
+    for (; i + 8 <= count; i += 8) {
+        ICL_NAME(geluTanhGrad8)(ICL_NAME(load)(x + i), &value, &derivative);
+        ICL_NAME(store)(dx + i, ICL_NAME(load)(dy + i) * derivative);
+    }
+    if (i < count) {
+        ICL_NAME(geluTanhGrad8)(ICL_NAME(loadTail)(x + i, count - i, 0), &value, &derivative);
+        ICL_NAME(storeTail)(dx + i, ICL_NAME(loadTail)(dy + i, count - i, 0) * derivative, count - i);
+    }
+}
+
+static ICL_TARGET void ICL_NAME(geluTanhMulBackward)(const float *gate, const float *up, const float *dact,
+                                                     float *dgate, float *dup, size_t count) {
+    size_t i = 0;
+    f8 value, derivative;
+    for (; i + 8 <= count; i += 8) {
+        ICL_NAME(geluTanhGrad8)(ICL_NAME(load)(gate + i), &value, &derivative);
+        f8 da = ICL_NAME(load)(dact + i);
+        ICL_NAME(store)(dup + i, da * value);
+        ICL_NAME(store)(dgate + i, da * ICL_NAME(load)(up + i) * derivative);
+    }
+    if (i < count) {
+        size_t n = count - i;
+        ICL_NAME(geluTanhGrad8)(ICL_NAME(loadTail)(gate + i, n, 0), &value, &derivative);
+        f8 da = ICL_NAME(loadTail)(dact + i, n, 0);
+        ICL_NAME(storeTail)(dup + i, da * value, n);
+        ICL_NAME(storeTail)(dgate + i, da * ICL_NAME(loadTail)(up + i, n, 0) * derivative, n);
     }
 }

@@ -30,6 +30,14 @@ void icl_gelu_tanh(const float *x, float *y, size_t count);
 /// act[i] = gelu_tanh(gate[i]) * up[i], i < count (Gemma's GeGLU).
 void icl_gelu_tanh_mul(const float *gate, const float *up, float *act, size_t count);
 
+/// dx[i] = dy[i] * gelu_tanh'(x[i]), the reverse of icl_gelu_tanh (x: its input), with the same s.
+void icl_gelu_tanh_backward(const float *x, const float *dy, float *dx, size_t count);
+
+/// The reverse of icl_gelu_tanh_mul: dgate[i] = dact[i] * up[i] * gelu_tanh'(gate[i]),
+/// dup[i] = dact[i] * gelu_tanh(gate[i]) (the forward's value bit for bit).
+void icl_gelu_tanh_mul_backward(const float *gate, const float *up, const float *dact, float *dgate, float *dup,
+                                size_t count);
+
 /// icl_exp compiled for the baseline target, whichever variant icl_exp picks: lets the tests
 /// check both on an AVX2 machine.
 void icl_exp_baseline(const float *x, float *y, size_t count);

@@ -90,9 +90,6 @@ enum Kernels {
     /// sqrt(1/2) in fp32, torch's M_SQRT1_2 as its CPU gelu kernel uses it.
     static let inverseSquareRootOfTwo = Float(0.5.squareRoot())
 
-    /// sqrt(2 / pi), as transformers' NewGELUActivation computes it in double.
-    static let geluTanhFactor = Float((2.0 / Double.pi).squareRoot())
-
     /// act = silu(gate) * up, silu(x) = x / (1 + exp(-x)) with the vectorised exp of CKernels.
     /// gateUp: [N, 2F] (gate columns, then up) -> act: [N, F]
     static func swiGLU(_ gateUp: UnsafePointer<Float>, rows: Int, width: Int,

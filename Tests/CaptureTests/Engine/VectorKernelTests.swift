@@ -107,4 +107,30 @@ final class VectorKernelTests: XCTestCase {
         icl_gelu_tanh(inPlace, &inPlace, inPlace.count)
         XCTAssertEqual(inPlace, y)
     }
+
+    /// The reverse of the tanh GELU against its derivative in Double,
+    /// d/dx [x s(2u)] = s + 2 x s (1 - s) u', with s the logistic function, and the forward value
+    /// of icl_gelu_tanh_mul_backward's dup bit for bit.
+    func testGeluTanhDerivativeFollowsItsDefinition() {
+        let x = (0..<601).map { Float($0 - 300) * 0.1 } + [0, 80, -80]
+        let dy = x.indices.map { Float(1 + $0 % 4) * 0.25 }, up = x.indices.map { Float(2 - $0 % 3) * 0.5 }
+        var dx = [Float](repeating: 0, count: x.count), dgate = dx, dup = dx, forward = dx
+        icl_gelu_tanh_backward(x, dy, &dx, x.count)
+        icl_gelu_tanh_mul_backward(x, up, dy, &dgate, &dup, x.count)
+        icl_gelu_tanh(x, &forward, x.count)
+        let c = (2 / Double.pi).squareRoot()
+        for i in x.indices {
+            let v = Double(x[i]), u = c * (v + 0.044715 * v * v * v)
+            let s = 1 / (1 + Foundation.exp(-2 * u)), oneMinusS = 1 / (1 + Foundation.exp(2 * u))
+            let derivative = s + 2 * v * s * oneMinusS * c * (1 + 3 * 0.044715 * v * v)
+            // As for the value: u is rounded in float, and s(1 - s) carries it twice. Below x = -10,
+            // exp(-2u) overflows and the derivative (at most 1e-36 there) is 0.
+            let relative = 2e-6 + 3 * abs(2 * u) * Double(Float.ulpOfOne)
+            XCTAssertEqual(Double(dx[i]), Double(dy[i]) * derivative, accuracy: relative * abs(Double(dy[i]) * derivative) + 1e-36,
+                           "x = \(x[i])")
+            XCTAssertEqual(Double(dgate[i]), Double(dy[i]) * Double(up[i]) * derivative,
+                           accuracy: relative * abs(Double(dy[i]) * Double(up[i]) * derivative) + 1e-36, "x = \(x[i])")
+            XCTAssertEqual(dup[i], dy[i] * forward[i], "x = \(x[i])")
+        }
+    }
 }

@@ -49,19 +49,13 @@ enum BackwardKernels {
 
     /// Reverse of Kernels.geluTanh (y = 0.5 x (1 + t), t = tanh(c (x + 0.044715 x^3))):
     ///     dx = dy * (0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 * 0.044715 x^2))
+    /// with 0.5 (1 + t) = 1 / (1 + exp(-2 c (x + 0.044715 x^3))) as the forward computes it (§22.3).
     /// x: [N, F] (the forward's input) ; dy: [N, F] -> dx: [N, F]
     static func geluTanh(_ x: UnsafePointer<Float>, dy: UnsafePointer<Float>, rows: Int, width: Int,
                          into dx: UnsafeMutablePointer<Float>) {
-        let c = Kernels.geluTanhFactor
         forEachRowRange(rows) { range in
-            for r in range {
-                let xr = x + r * width, dyr = dy + r * width, dxr = dx + r * width
-                for i in 0..<width {
-                    let v = xr[i]
-                    let t = tanhf(c * (v + 0.044715 * (v * v * v)))
-                    dxr[i] = dyr[i] * (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * c * (1 + 3 * 0.044715 * v * v))
-                }
-            }
+            let offset = range.lowerBound * width
+            icl_gelu_tanh_backward(x + offset, dy + offset, dx + offset, range.count * width)
         }
     }
 

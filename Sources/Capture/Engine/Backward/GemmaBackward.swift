@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import Shared
 
@@ -7,22 +8,16 @@ import Shared
 extension BackwardKernels {
     /// Reverse of Kernels.geGLU (act = gelu_tanh(gate) * up):
     ///     dgate = dact * up * gelu_tanh'(gate),  dup = dact * gelu_tanh(gate),
-    ///     gelu_tanh'(x) = 0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 * 0.044715 x^2), t = tanh(c (x + 0.044715 x^3))
+    ///     gelu_tanh'(x) = 0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 * 0.044715 x^2), t = tanh(c (x + 0.044715 x^3)),
+    /// with 0.5 (1 + t) = s = 1 / (1 + exp(-2 c (x + 0.044715 x^3))) as the forward computes it (§22.3).
     /// gateUp: [N, 2F] (the forward's input), dAct: [N, F] -> dGateUp: [N, 2F]
     static func geGLU(_ gateUp: UnsafePointer<Float>, dAct: UnsafePointer<Float>, rows: Int, width: Int,
                       into dGateUp: UnsafeMutablePointer<Float>) {
-        let c = Kernels.geluTanhFactor
         let parts = rows < 16 ? 1 : min(rows, ComputeThreads.count * 4)
         ComputeThreads.forEach(parts) { chunk in
             for r in (rows * chunk / parts)..<(rows * (chunk + 1) / parts) {
-                let g = gateUp + r * 2 * width, u = g + width, da = dAct + r * width
-                let dg = dGateUp + r * 2 * width, du = dg + width
-                for i in 0..<width {
-                    let x = g[i]
-                    let t = tanhf(c * (x + 0.044715 * (x * x * x)))
-                    du[i] = da[i] * (0.5 * x * (1 + t))
-                    dg[i] = da[i] * u[i] * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x))
-                }
+                let g = gateUp + r * 2 * width, dg = dGateUp + r * 2 * width
+                icl_gelu_tanh_mul_backward(g, g + width, dAct + r * width, dg, dg + width, width)
             }
         }
     }
