@@ -76,8 +76,8 @@ public struct DumpAnalysis: Sendable {
                 prefetch = try HeadScorePass.prefetch(dump: dump, rows: next, bytes: Self.prefetchBytes)
             }
             let tr = scores.meanTR, tl = scores.meanTL
-            let topTR = HeadSet(name: "top_tr", kind: .named, heads: Ranking.topIndices(tr, count: k).filter { !tr[$0].isNaN }.map { HeadID(index: $0, heads: weights.heads) })
-            let topTL = HeadSet(name: "top_tl", kind: .named, heads: Ranking.topIndices(tl, count: k).filter { !tl[$0].isNaN }.map { HeadID(index: $0, heads: weights.heads) })
+            let topTR = HeadSet(name: "top_tr", kind: .named, heads: Ranking.topIndices(tr, count: k).map { HeadID(index: $0, heads: weights.heads) })
+            let topTL = HeadSet(name: "top_tl", kind: .named, heads: Ranking.topIndices(tl, count: k).map { HeadID(index: $0, heads: weights.heads) })
             let setSeed = SplitMix64.derive(options.seed, SplitMix64.fnv1a(name))
             let trBootstrap = HeadBootstrap(scores: scores.tr.map(Double.init), prompts: rows.count, heads: n,
                                             replicates: options.bootstrapReplicates, seed: setSeed, topCount: k)

@@ -18,12 +18,12 @@ public enum Ranking {
     }
 
     /// The indices of the `count` best scores, best first: descending by score, equal scores by
-    /// lower index, NaN after every number. `count` is clamped to 0...scores.count.
+    /// lower index. A NaN score (undefined) is never selected, so fewer than `count` come back
+    /// when fewer are defined (docs/methods.md §3.5). `count` below 0 counts as 0.
     public static func topIndices(_ scores: [Double], count: Int) -> [Int] {
-        let k = min(max(count, 0), scores.count)
-        guard k > 0 else { return [] }
-        let order = scores.indices.sorted { precedes(scores[$0], $0, scores[$1], $1) }
-        return Array(order.prefix(k))
+        guard count > 0 else { return [] }
+        let order = scores.indices.filter { !scores[$0].isNaN }.sorted { precedes(scores[$0], $0, scores[$1], $1) }
+        return Array(order.prefix(count))
     }
 
     /// How many of `total` items a top-`fraction` selection keeps: floor(fraction * total), at
@@ -42,10 +42,9 @@ public enum Ranking {
     }
 
     /// Whether score `a` at index `i` comes before score `b` at index `j` in a descending
-    /// ranking: the higher score first, NaN last, equal scores (and NaNs) by lower index.
+    /// ranking: the higher score first, equal scores by lower index (neither is NaN).
     static func precedes(_ a: Double, _ i: Int, _ b: Double, _ j: Int) -> Bool {
-        if a.isNaN || b.isNaN { return b.isNaN && (!a.isNaN || i < j) }
-        return a > b || (a == b && i < j)
+        a > b || (a == b && i < j)
     }
 
     /// The first `count` (at most) of the descending order of `scores`, skipping NaN, into `top`

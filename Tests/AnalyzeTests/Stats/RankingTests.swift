@@ -18,11 +18,12 @@ final class RankingTests: XCTestCase {
         }
     }
 
-    func testTopIndicesAreDescendingWithTiesByIndexAndNaNLast() {
+    func testTopIndicesAreDescendingWithTiesByIndexAndNeverNaN() {
         let scores: [Double] = [0.5, .nan, 2, 0.5, -1, 2, .nan, 3]
         XCTAssertEqual(Ranking.topIndices(scores, count: 3), [7, 2, 5])
         XCTAssertEqual(Ranking.topIndices(scores, count: 5), [7, 2, 5, 0, 3])
-        XCTAssertEqual(Ranking.topIndices(scores, count: 100), [7, 2, 5, 0, 3, 4, 1, 6])
+        XCTAssertEqual(Ranking.topIndices(scores, count: 100), [7, 2, 5, 0, 3, 4])
+        XCTAssertEqual(Ranking.topIndices([.nan, .nan], count: 1), [])
         XCTAssertEqual(Ranking.topIndices(scores, count: 0), [])
         XCTAssertEqual(Ranking.topIndices(scores, count: -2), [])
         XCTAssertEqual(Ranking.topIndices([], count: 3), [])
