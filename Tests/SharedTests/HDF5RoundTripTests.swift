@@ -140,6 +140,35 @@ final class HDF5RoundTripTests: XCTestCase {
         XCTAssertEqual(failures.withLock { $0 }, [])
     }
 
+    /// Debian's libhdf5 keeps error printing per thread: a failure on any thread is an error
+    /// value, with nothing from HDF5 on stderr.
+    func testFailuresOnAnyThreadPrintNothing() throws {
+        let path = try temporaryHDF5Path()
+        try HDF5File.create(path).close()
+        let log = path + ".stderr"
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let saved = dup(2), target = open(log, O_WRONLY)
+        dup2(target, 2)
+        // New threads, none of which has called HDF5 before.
+        let done = DispatchSemaphore(value: 0), failed = Mutex(0)
+        for _ in 0..<4 {
+            Thread {
+                if let file = try? HDF5File.open(path) {
+                    if (try? file.openDataset("absent")) == nil { failed.withLock { $0 += 1 } }
+                    try? file.close()
+                }
+                done.signal()
+            }.start()
+        }
+        for _ in 0..<4 { done.wait() }
+        dup2(saved, 2)
+        close(target)
+        close(saved)
+        let printed = try String(contentsOfFile: log, encoding: .utf8)
+        XCTAssertEqual(failed.withLock { $0 }, 4)
+        XCTAssertFalse(printed.contains("HDF5-DIAG"), printed)
+    }
+
     func testStringDatasets() throws {
         let path = try temporaryHDF5Path()
         let file = try HDF5File.create(path)

@@ -12,16 +12,30 @@ enum HDF5Library {
     /// Recursive so that public calls may be built from other public calls.
     private static let lock = NSRecursiveLock()
 
-    /// Runs once, on first use: opens the library and silences HDF5's automatic printing of
-    /// error stacks to stderr (failures become `InputError`s instead). HDF5 1.10.8's exit
-    /// handler crashes (SIGSEGV) after a close that failed on a full disk, so it is not
-    /// installed: files are closed explicitly, and raw rows are already on disk.
+    /// Runs once, on first use: opens the library. HDF5 1.10.8's exit handler crashes (SIGSEGV)
+    /// after a close that failed on a full disk, so it is not installed: files are closed
+    /// explicitly, and raw rows are already on disk.
     private static let initialized: Bool = {
         H5dont_atexit()
         H5open()
-        H5Eset_auto2(icl_H5E_DEFAULT, nil, nil)
         return true
     }()
+
+    /// Marks the threads whose HDF5 error printing is off. Debian's libhdf5 is built
+    /// thread-safe, which makes the error stack, and whether it is printed to stderr, a
+    /// per-thread setting: each thread that calls in turns printing off once (failures become
+    /// `InputError`s instead of a stack dump beside the one-line error).
+    private static let silencedThread: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
+
+    private static func silenceThisThread() {
+        guard pthread_getspecific(silencedThread) == nil else { return }
+        H5Eset_auto2(icl_H5E_DEFAULT, nil, nil)
+        pthread_setspecific(silencedThread, UnsafeRawPointer(bitPattern: 1))
+    }
 
     /// Nesting depth of `serialized` on the thread that holds the lock.
     nonisolated(unsafe) private static var depth = 0
@@ -30,7 +44,10 @@ enum HDF5Library {
         lock.lock()
         defer { lock.unlock() }
         _ = initialized
-        if depth == 0 { HDF5Watchdog.callBegins() }
+        if depth == 0 {
+            silenceThisThread()
+            HDF5Watchdog.callBegins()
+        }
         depth += 1
         defer {
             depth -= 1
