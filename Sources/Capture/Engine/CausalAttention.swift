@@ -21,6 +21,16 @@ struct KeyValueSource {
     let segments: [Segment]
 }
 
+extension KeyValueSource.Segment {
+    /// The k and v columns of one sequence's own fused q/k/v rows (no cache, no prefix).
+    /// qkv: [N, W] of the whole packed batch.
+    static func ownRows(of span: SequenceSpan, in qkv: UnsafePointer<Float>, config: ModelConfig) -> Self {
+        let h = config.headCount, e = config.headDim, kvWidth = config.kvHeadCount * e, w = h * e + 2 * kvWidth
+        let rows = qkv + span.rowStart * w
+        return Self(keys: rows + h * e, values: rows + h * e + kvWidth, stride: w, count: span.tokenCount)
+    }
+}
+
 /// Scaled dot-product attention with a causal mask (and a sliding window where the layer has
 /// one), eager-style (scores, softmax, weighted values), over every sequence of a packed batch.
 struct CausalAttention {

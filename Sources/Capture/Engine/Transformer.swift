@@ -316,12 +316,9 @@ public final class Transformer: @unchecked Sendable {
     /// says where attention reads them.
     private func keyValueSources(_ sequences: [SequenceInput], layout: BatchLayout, layer: Int,
                                  qkv: UnsafePointer<Float>) -> [KeyValueSource] {
-        let e = config.headDim, h = config.headCount, kvWidth = config.kvHeadCount * e
-        let w = (h + 2 * config.kvHeadCount) * e
+        let kvWidth = config.kvHeadCount * config.headDim
         return zip(sequences, layout.sequences).map { sequence, span in
-            let rows = qkv + span.rowStart * w
-            let own = KeyValueSource.Segment(keys: rows + h * e, values: rows + h * e + kvWidth, stride: w,
-                                             count: span.tokenCount)
+            let own = KeyValueSource.Segment.ownRows(of: span, in: qkv, config: config)
             if let prefix = sequence.prefix {
                 let shared = KeyValueSource.Segment(keys: prefix.keys(layer: layer), values: prefix.values(layer: layer),
                                                     stride: kvWidth, count: prefix.length)
@@ -331,8 +328,8 @@ public final class Transformer: @unchecked Sendable {
             let keys = cache.keys(layer: layer), values = cache.values(layer: layer)
             for t in 0..<span.tokenCount {
                 let position = span.pastLength + t
-                (keys + position * kvWidth).update(from: rows + t * w + h * e, count: kvWidth)
-                (values + position * kvWidth).update(from: rows + t * w + h * e + kvWidth, count: kvWidth)
+                (keys + position * kvWidth).update(from: own.keys + t * own.stride, count: kvWidth)
+                (values + position * kvWidth).update(from: own.values + t * own.stride, count: kvWidth)
             }
             return KeyValueSource(segments: [KeyValueSource.Segment(keys: keys, values: values, stride: kvWidth,
                                                                     count: span.keyCount)])

@@ -35,9 +35,7 @@ struct AttentionBackward {
             let rows = qkv + span.rowStart * w, dRows = dqkv + span.rowStart * w
             let keys = rows + (heads + g) * e, values = rows + (heads + groups + g) * e
             let dKeys = dRows + (heads + g) * e, dValues = dRows + (heads + groups + g) * e
-            let source = KeyValueSource(segments: [KeyValueSource.Segment(keys: rows + heads * e,
-                                                                          values: rows + (heads + groups) * e,
-                                                                          stride: w, count: t)])
+            let source = KeyValueSource(segments: [.ownRows(of: span, in: qkv, config: config)])
             for r in 0..<t {
                 (dKeys + r * w).update(repeating: 0, count: e)
                 (dValues + r * w).update(repeating: 0, count: e)

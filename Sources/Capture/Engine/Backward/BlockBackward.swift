@@ -104,8 +104,8 @@ final class BlockBackward {
         var dMLPOut = UnsafePointer(g)
         if let outputNorm = layer.mlpOutputNorm {
             Kernels.geGLU(gateUp.pointer, rows: n, width: f, into: act.pointer)
-            BLAS.matmulTransposedB(act.pointer, lda: f, layer.down.pointer, ldb: f, blockOut.pointer, ldc: d,
-                                   m: n, n: d, k: f)
+            BLAS.matmulTransposedBSplittingColumns(act.pointer, lda: f, layer.down.pointer, ldb: f, blockOut.pointer, ldc: d,
+                                                   m: n, n: d, k: f)
             dMLPOut = outputNormBackward(gamma: outputNorm, g: g)
         }
         BLAS.matmulSplittingColumns(dMLPOut, lda: d, layer.down.pointer, ldb: f, dAct.pointer, ldc: f, m: n, n: f, k: d)
@@ -150,16 +150,11 @@ final class BlockBackward {
         // attention; RoPE^T; the q/k norms' reverse (Gemma 3); dnormed = dqkv · W_qkv
         var dAttnOut = UnsafePointer(g)
         if let outputNorm = layer.attentionOutputNorm {
-            let kvWidth = k * e
-            let sources = layout.sequences.map { span in
-                let rows = qkv.pointer + span.rowStart * w
-                return KeyValueSource(segments: [KeyValueSource.Segment(keys: rows + h * e, values: rows + h * e + kvWidth,
-                                                                        stride: w, count: span.tokenCount)])
-            }
+            let sources = layout.sequences.map { KeyValueSource(segments: [.ownRows(of: $0, in: qkv.pointer, config: config)]) }
             forwardAttention.run(qkv: qkv.pointer, layout: layout, sources: sources, window: config.attentionWindow(layer: l),
                                  z: z.pointer, patterns: nil, lastRows: nil)
-            BLAS.matmulTransposedB(z.pointer, lda: zWidth, layer.output.pointer, ldb: zWidth, blockOut.pointer, ldc: d,
-                                   m: n, n: d, k: zWidth)
+            BLAS.matmulTransposedBSplittingColumns(z.pointer, lda: zWidth, layer.output.pointer, ldb: zWidth,
+                                                   blockOut.pointer, ldc: d, m: n, n: d, k: zWidth)
             if let bias = layer.outputBias { Kernels.addBias(bias.pointer, to: blockOut.pointer, count: n, width: d) }
             dAttnOut = outputNormBackward(gamma: outputNorm, g: g)
         }
