@@ -45,7 +45,7 @@ struct RunCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Induction probe sequences (0 for none).")
     var probeSequences = 10
 
-    @Option(parsing: .unconditional, help: "Random tokens per probe repeat (R).")
+    @Option(parsing: .unconditional, help: "Random tokens per probe repeat (R); at most the widest sliding window when every layer has one.")
     var probeLength = 50
 
     @Option(help: "Storage of the large activations: f32 or f16 (half the size, for sharing).")
