@@ -6,9 +6,11 @@ import Shared
 // then the reverse pass (gradients of the gold log-probability at the last token with respect to
 // z and resid_pre of every layer) against the forward pass of the same prompt.
 // Usage: swift run -c release EngineBenchmark --model PATH [--lengths 64,256,1024]
-//        [--threads 1,2] [--repeats 5] [--out results.json] [--forward-only]
+//        [--threads 1,2] [--repeats 5] [--out results.json] [--forward-only] [--no-weight-packing]
 // --forward-only times the forward pass alone (no GEMM replay, no reverse pass): what
 // benchmarks/interleaved_prefill.py runs between its transformers timings.
+// --no-weight-packing runs the weight products through OpenBLAS instead of the packed kernel
+// (docs/methods.md §22.4), the engine's path on CPUs without AVX2.
 // Prints a table; --out also writes the numbers and the exact token ids used, so that
 // benchmarks/transformers_prefill.py measures transformers on the same inputs.
 
@@ -19,6 +21,7 @@ struct Arguments {
     var repeats = 5
     var out: String?
     var forwardOnly = false
+    var weightPacking = WeightPacking.automatic
 
     init(_ args: [String]) throws {
         var i = 0
@@ -36,6 +39,7 @@ struct Arguments {
             case "--repeats": repeats = max(1, Int(try value()) ?? 5)
             case "--out": out = try value()
             case "--forward-only": forwardOnly = true
+            case "--no-weight-packing": weightPacking = .off
             default: throw InputError(file: nil, "unknown argument \(args[i])")
             }
             i += 1
@@ -94,7 +98,9 @@ enum EngineBenchmark {
 
     static func run(_ arguments: Arguments) throws {
         let loaded = try ModelLoader.load(path: arguments.model)
-        let model = loaded.transformer
+        let model = arguments.weightPacking == .automatic ? loaded.transformer
+            : try Transformer(config: loaded.config, weights: loaded.transformer.weights, source: arguments.model,
+                              weightPacking: arguments.weightPacking)
         var rows: [Row] = []
         var idsByLength: [String: [Int32]] = [:]
         for length in arguments.lengths {

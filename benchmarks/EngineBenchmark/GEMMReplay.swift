@@ -1,8 +1,10 @@
 import Capture
 import Shared
 
-/// The forward pass's weight GEMMs alone, with the real weights and shapes and nothing else:
-/// the BLAS rate the engine is measured against.
+/// The forward pass's weight GEMMs alone, with the real weights and shapes and nothing else,
+/// on OpenBLAS: the BLAS rate the engine is measured against. The engine's own products run on
+/// the packed kernel where the CPU has AVX2 (docs/methods.md §22.4), so the forward's share of
+/// this rate can pass 100%.
 struct GEMMReplay {
     let model: Transformer
     let tokens: Int

@@ -42,4 +42,31 @@ void icl_gelu_tanh_mul_backward(const float *gate, const float *up, const float 
 /// check both on an AVX2 machine.
 void icl_exp_baseline(const float *x, float *y, size_t count);
 
+/// Weight products over weights packed once (PackedGEMM.c, docs/methods.md §22.4).
+/// The number of floats icl_pack_weights writes for an [n, k] matrix.
+size_t icl_packed_weights_count(size_t n, size_t k);
+
+/// Packs the row-major W[n, k] (row stride ldw) into panels of 16 rows, packed[p][kk][j] =
+/// W[16 p + j][kk], zero for rows beyond n.
+void icl_pack_weights(const float *w, size_t ldw, size_t n, size_t k, float *packed);
+
+/// Rows [row0, row0 + rows) of W[n, k] into its packed form: w points at row row0 (row stride
+/// ldw). Packing the rows in parts (keys from several KV segments) gives icl_pack_weights's
+/// result once every row is written; the part that ends at row n zeroes the padding rows.
+void icl_pack_rows(const float *w, size_t ldw, size_t row0, size_t rows, size_t n, size_t k, float *packed);
+
+/// Rows [kk0, kk0 + count) of V[k, n] (row-major, v points at row kk0, row stride ldv) into the
+/// packed form of W = V^T [n, k]: the right-hand side of P · V as a packed weight.
+void icl_pack_transposed(const float *v, size_t ldv, size_t kk0, size_t count, size_t n, size_t k, float *packed);
+
+/// Whether icl_packed_gemm runs on this CPU (x86-64 with AVX2 and FMA).
+int icl_packed_gemm_available(void);
+
+/// C[i, j] = alpha * sum over kk of A[i, kk] W[j, kk] for i < m and j in [column0, column0 +
+/// columns), W given packed; c is C's first element (row stride ldc), a is A's (row stride lda).
+/// column0 must be a multiple of 16. Returns 0, or -1 (C untouched) when the CPU lacks AVX2 or
+/// the thread's scratch cannot be allocated.
+int icl_packed_gemm(const float *a, size_t lda, const float *packed, size_t k, size_t column0, size_t columns,
+                    float *c, size_t ldc, size_t m, float alpha);
+
 #endif

@@ -54,20 +54,57 @@ struct AttentionBlock {
         }
     }
 
+    /// Whether the blocks' products run on CKernels' packed kernel (docs/methods.md §22.4): the
+    /// keys (or values) of a block are packed once and meet all G * R query rows in one call.
+    static let usesPackedKernel = icl_packed_gemm_available() != 0
+
     /// probabilities[G * R, C] = softmax(scale * q · k^T) over each query's visible keys, 0 on
     /// the others. queries: packed [G * R, E]; `source` holds the sequence's keys from position 0,
     /// this group's at column `column` of each segment's rows.
     func probabilities(queries: UnsafePointer<Float>, heads: Int, headDim e: Int, source: KeyValueSource,
                        column: Int, scale: Float, into probabilities: UnsafeMutablePointer<Float>) {
         let width = keys.count, m = heads * rows
-        source.forEachPart(of: keys) { part in
-            BLAS.matmulTransposedB(queries, lda: e, part.keys + column, ldb: part.stride,
-                                   probabilities + part.column, ldc: width, m: m, n: part.count, k: e, alpha: scale)
+        var done = false
+        if Self.usesPackedKernel {
+            let packedKeys = UnsafeMutablePointer<Float>.allocate(capacity: icl_packed_weights_count(width, e))
+            defer { packedKeys.deallocate() }
+            source.forEachPart(of: keys) { part in
+                icl_pack_rows(part.keys + column, part.stride, part.column, part.count, width, e, packedKeys)
+            }
+            done = icl_packed_gemm(queries, e, packedKeys, e, 0, width, probabilities, width, m, scale) == 0
+        }
+        if !done {
+            source.forEachPart(of: keys) { part in
+                BLAS.matmulTransposedB(queries, lda: e, part.keys + column, ldb: part.stride,
+                                       probabilities + part.column, ldc: width, m: m, n: part.count, k: e, alpha: scale)
+            }
         }
         for j in 0..<heads {
             for r in 0..<rows {
                 let visible = visibleColumns(ofRow: r)
                 icl_softmax_row(probabilities + (j * rows + r) * width, visible.lowerBound, visible.upperBound, width)
+            }
+        }
+    }
+
+    /// out[G * R, E] = probabilities[G * R, C] · v[C, E], v being this group's values (column
+    /// `column` of each segment's rows) at the block's keys.
+    func weightedValues(probabilities: UnsafePointer<Float>, heads: Int, headDim e: Int, source: KeyValueSource,
+                        column: Int, into out: UnsafeMutablePointer<Float>) {
+        let width = keys.count, m = heads * rows
+        var done = false
+        if Self.usesPackedKernel {
+            let packedValues = UnsafeMutablePointer<Float>.allocate(capacity: icl_packed_weights_count(e, width))
+            defer { packedValues.deallocate() }
+            source.forEachPart(of: keys) { part in
+                icl_pack_transposed(part.values + column, part.stride, part.column, part.count, e, width, packedValues)
+            }
+            done = icl_packed_gemm(probabilities, width, packedValues, width, 0, e, out, e, m, 1) == 0
+        }
+        if !done {
+            source.forEachPart(of: keys) { part in
+                BLAS.matmul(probabilities + part.column, lda: width, part.values + column, ldb: part.stride,
+                            out, ldc: e, m: m, n: e, k: part.count, beta: part.column == 0 ? 0 : 1)
             }
         }
     }

@@ -93,11 +93,8 @@ struct CausalAttention {
                     }
                 }
             }
-            // out[G * R, E] = probabilities · v, summed over the key segments
-            sources[b].forEachPart(of: keys) { part in
-                BLAS.matmul(probabilities + part.column, lda: width, part.values + g * e, ldb: part.stride,
-                            out, ldc: e, m: m, n: e, k: part.count, beta: part.column == 0 ? 0 : 1)
-            }
+            block.weightedValues(probabilities: probabilities, heads: groupSize, headDim: e, source: sources[b],
+                                 column: g * e, into: out)
             block.unpack(out, heads: groupSize, headDim: e, into: z + (span.rowStart + first) * zWidth + firstHead * e,
                          stride: zWidth)
         }

@@ -83,12 +83,24 @@ public final class Transformer: @unchecked Sendable {
     private let attention: CausalAttention
     let norm: Norm
     private let headNorm: HeadNorm
+    /// Each layer's weight products (packed weights where `weightPacking` allows).
+    let products: [LayerProducts]
+    /// The forward pass's activations, kept between calls: fresh multi-megabyte buffers cost a
+    /// page fault per 4 KiB on every forward (1-2% of a 256-token prefill).
+    private let scratch = FloatBufferPool()
+    /// Whether the weight products run on packed weights (see WeightPacking).
+    public var packsWeights: Bool { products.contains { $0.qkv.packed != nil } }
 
-    public init(config: ModelConfig, weights: ModelWeights, source: String) throws {
+    /// Packs the layer weights (see WeightPacking) here: weights changed afterwards need a new
+    /// Transformer.
+    public init(config: ModelConfig, weights: ModelWeights, source: String,
+                weightPacking: WeightPacking = .automatic) throws {
         try config.validate(source: source)
         try weights.validate(against: config, source: source)
         self.config = config
         self.weights = weights
+        let pack = weightPacking.packs(weights)
+        products = weights.layers.map { LayerProducts($0, config: config, pack: pack) }
         rope = RotaryEmbedding(config: config, frequencyFactors: weights.ropeFrequencyFactors)
         localRope = config.localRopeTheta.map {
             RotaryEmbedding(config: config, frequencyFactors: weights.ropeFrequencyFactors, theta: $0)
@@ -114,17 +126,17 @@ public final class Transformer: @unchecked Sendable {
         let h = config.headCount, k = config.kvHeadCount
         let w = (h + 2 * k) * e, zWidth = h * e
 
-        let x = FloatBuffer(count: n * d)            // residual stream [N, D]
-        let normed = FloatBuffer(count: n * d)       // [N, D]
-        let scale = FloatBuffer(count: n)            // norm scales [N]
-        let outputScale = FloatBuffer(count: n)      // scales of a block output's norm (Gemma 3) [N]
-        let mean = FloatBuffer(count: n)             // LayerNorm row means [N]
-        let qkv = FloatBuffer(count: n * w)          // [N, W]
-        let z = FloatBuffer(count: n * zWidth)       // [N, H, E]
-        let attnOut = FloatBuffer(count: n * d)      // [N, D]
-        let gateUp = FloatBuffer(count: n * 2 * f)   // [N, 2F] (SwiGLU, GeGLU) or [N, F] (GELU)
-        let act = FloatBuffer(count: n * f)          // [N, F]
-        let mlpOut = FloatBuffer(count: n * d)       // [N, D]
+        let x = scratch.zeroed(n * d)            // residual stream [N, D]
+        let normed = scratch.zeroed(n * d)       // [N, D]
+        let scale = scratch.zeroed(n)            // norm scales [N]
+        let outputScale = scratch.zeroed(n)      // scales of a block output's norm (Gemma 3) [N]
+        let mean = scratch.zeroed(n)             // LayerNorm row means [N]
+        let qkv = scratch.zeroed(n * w)          // [N, W]
+        let z = scratch.zeroed(n * zWidth)       // [N, H, E]
+        let attnOut = scratch.zeroed(n * d)      // [N, D]
+        let gateUp = scratch.zeroed(n * 2 * f)   // [N, 2F] (SwiGLU, GeGLU) or [N, F] (GELU)
+        let act = scratch.zeroed(n * f)          // [N, F]
+        let mlpOut = scratch.zeroed(n * d)       // [N, D]
 
         embed(sequences, layout: batch, into: x.pointer)
         let rotary = config.architecture.positions == .rotary
@@ -151,8 +163,7 @@ public final class Transformer: @unchecked Sendable {
             // Attention block.
             norm.run(x.pointer, gamma: layer.attentionNorm, beta: layer.attentionNormBias, rows: n, width: d,
                      scale: scale.pointer, mean: mean.pointer, into: normed.pointer)
-            BLAS.matmulTransposedBSplittingColumns(normed.pointer, lda: d, layer.qkv.pointer, ldb: d, qkv.pointer, ldc: w,
-                                                   m: n, n: w, k: d)
+            products[l].qkv.apply(normed.pointer, lda: d, qkv.pointer, ldc: w, m: n)
             if let bias = layer.qkvBias { Kernels.addBias(bias.pointer, to: qkv.pointer, count: n, width: w) }
             if let queryNorm = layer.queryNorm, let keyNorm = layer.keyNorm {
                 headNorm.apply(qkv.pointer, count: n, stride: w, heads: h, headDim: e, gamma: queryNorm)
@@ -184,8 +195,7 @@ public final class Transformer: @unchecked Sendable {
                 }
             }
             hooks?.run(.z(l), shape: [n, h, e], values: z.pointer, layout: layout)
-            BLAS.matmulTransposedBSplittingColumns(z.pointer, lda: zWidth, layer.output.pointer, ldb: zWidth,
-                                                   attnOut.pointer, ldc: d, m: n, n: d, k: zWidth)
+            products[l].output.apply(z.pointer, lda: zWidth, attnOut.pointer, ldc: d, m: n)
             if let bias = layer.outputBias { Kernels.addBias(bias.pointer, to: attnOut.pointer, count: n, width: d) }
             if let outputNorm = layer.attentionOutputNorm {
                 // Gemma 3: the block adds norm(o), o = z · W_O^T, with the scale the dump keeps.
@@ -207,7 +217,7 @@ public final class Transformer: @unchecked Sendable {
                 norm.run(x.pointer, gamma: layer.mlpNorm, beta: layer.mlpNormBias, rows: n, width: d,
                          scale: scale.pointer, mean: mean.pointer, into: normed.pointer)
             }
-            mlp(layer, normed: normed.pointer, rows: n, gateUp: gateUp.pointer, act: act.pointer, into: mlpOut.pointer)
+            mlp(layer, products: products[l], normed: normed.pointer, rows: n, gateUp: gateUp.pointer, act: act.pointer, into: mlpOut.pointer)
             if let outputNorm = layer.mlpOutputNorm {
                 norm.run(mlpOut.pointer, gamma: outputNorm, beta: nil, rows: n, width: d, scale: outputScale.pointer,
                          mean: mean.pointer, into: mlpOut.pointer)
@@ -271,18 +281,18 @@ public final class Transformer: @unchecked Sendable {
 
     /// The MLP block on normed rows: SwiGLU, GeGLU, or a GELU MLP with its biases (GPT-2's tanh
     /// GELU, GPT-NeoX's exact one). normed: [N, D]; gateUp: [N, 2F] scratch; act: [N, F] scratch -> out: [N, D]
-    func mlp(_ layer: LayerWeights, normed: UnsafePointer<Float>, rows n: Int, gateUp: UnsafeMutablePointer<Float>,
+    func mlp(_ layer: LayerWeights, products: LayerProducts, normed: UnsafePointer<Float>, rows n: Int, gateUp: UnsafeMutablePointer<Float>,
              act: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>) {
         let d = config.hiddenSize, f = config.intermediateSize
         switch config.architecture.mlp {
         case .swiGLU:
-            BLAS.matmulTransposedBSplittingColumns(normed, lda: d, layer.gateUp.pointer, ldb: d, gateUp, ldc: 2 * f, m: n, n: 2 * f, k: d)
+            products.gateUp.apply(normed, lda: d, gateUp, ldc: 2 * f, m: n)
             Kernels.swiGLU(gateUp, rows: n, width: f, into: act)
         case .geGLU:
-            BLAS.matmulTransposedBSplittingColumns(normed, lda: d, layer.gateUp.pointer, ldb: d, gateUp, ldc: 2 * f, m: n, n: 2 * f, k: d)
+            products.gateUp.apply(normed, lda: d, gateUp, ldc: 2 * f, m: n)
             Kernels.geGLU(gateUp, rows: n, width: f, into: act)
         case .gelu, .geluErf:
-            BLAS.matmulTransposedBSplittingColumns(normed, lda: d, layer.gateUp.pointer, ldb: d, act, ldc: f, m: n, n: f, k: d)
+            products.gateUp.apply(normed, lda: d, act, ldc: f, m: n)
             Kernels.addBias(layer.gateUpBias!.pointer, to: act, count: n, width: f)
             if config.architecture.mlp == .gelu {
                 Kernels.geluTanh(act, rows: n, width: f)
@@ -290,7 +300,7 @@ public final class Transformer: @unchecked Sendable {
                 Kernels.geluErf(act, rows: n, width: f)
             }
         }
-        BLAS.matmulTransposedBSplittingColumns(act, lda: f, layer.down.pointer, ldb: f, out, ldc: d, m: n, n: d, k: f)
+        products.down.apply(act, lda: f, out, ldc: d, m: n)
         if let bias = layer.downBias { Kernels.addBias(bias.pointer, to: out, count: n, width: d) }
     }
 

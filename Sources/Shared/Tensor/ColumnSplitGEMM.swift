@@ -31,9 +31,10 @@ extension BLAS {
         }
     }
 
-    /// Columns per range are a multiple of 64 (whole cache lines of every output row) except in
-    /// the last range; narrow products stay on one thread.
-    private static func forEachColumnRange(_ n: Int, _ body: (Range<Int>) -> Void) {
+    /// Runs `body` on one contiguous range of the n output columns per compute thread, with
+    /// OpenBLAS single-threaded meanwhile. Columns per range are a multiple of 64 (whole cache
+    /// lines of every output row) except in the last range; narrow products stay on one thread.
+    public static func forEachColumnRange(_ n: Int, _ body: (Range<Int>) -> Void) {
         let quantum = 64
         let parts = max(1, min(ComputeThreads.count, n / quantum))
         let quanta = (n + quantum - 1) / quantum

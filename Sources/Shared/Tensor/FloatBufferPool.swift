@@ -25,6 +25,13 @@ public final class FloatBufferPool: @unchecked Sendable {
         return Lease(buffer: reused ?? FloatBuffer(count: count), pool: self)
     }
 
+    /// `lease(count)` with its first `count` floats set to zero.
+    public func zeroed(_ count: Int) -> Lease {
+        let lease = lease(count)
+        lease.pointer.update(repeating: 0, count: count)
+        return lease
+    }
+
     fileprivate func giveBack(_ buffer: FloatBuffer) {
         lock.withLock { free.append(buffer) }
     }

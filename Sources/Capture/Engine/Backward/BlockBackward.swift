@@ -82,7 +82,7 @@ final class BlockBackward {
 
     /// g: dM/d resid_pre[l + 1] on entry, dM/d resid_pre[l] on return. residPre, residMid: [N, D]
     /// from the forward pass. Hands out z's and (when asked) the patterns' gradients on the way.
-    func run(_ layer: LayerWeights, index l: Int, residPre x: UnsafePointer<Float>,
+    func run(_ layer: LayerWeights, products: LayerProducts, index l: Int, residPre x: UnsafePointer<Float>,
              residMid xm: UnsafePointer<Float>, g: UnsafeMutablePointer<Float>,
              request: GradientRequest, receive: (GradientTensor) -> Void) {
         let n = layout.tokenCount, d = config.hiddenSize, f = config.intermediateSize
@@ -96,16 +96,14 @@ final class BlockBackward {
                  mean: mean.pointer, into: normed.pointer)
         // pre = normed · W_in^T (+ b_in): [N, 2F] gate and up for a gated MLP, [N, F] for a GELU MLP
         let inWidth = config.architecture.mlp.isGated ? 2 * f : f
-        BLAS.matmulTransposedBSplittingColumns(normed.pointer, lda: d, layer.gateUp.pointer, ldb: d, gateUp.pointer, ldc: inWidth,
-                                               m: n, n: inWidth, k: d)
+        products.gateUp.apply(normed.pointer, lda: d, gateUp.pointer, ldc: inWidth, m: n)
         if let bias = layer.gateUpBias { Kernels.addBias(bias.pointer, to: gateUp.pointer, count: n, width: inWidth) }
         // MLP block, backward: dact = g · W_down (Gemma 3: the output norm's gradient · W_down),
         // through the activation, dnormed = dpre · W_in
         var dMLPOut = UnsafePointer(g)
         if let outputNorm = layer.mlpOutputNorm {
             Kernels.geGLU(gateUp.pointer, rows: n, width: f, into: act.pointer)
-            BLAS.matmulTransposedBSplittingColumns(act.pointer, lda: f, layer.down.pointer, ldb: f, blockOut.pointer, ldc: d,
-                                                   m: n, n: d, k: f)
+            products.down.apply(act.pointer, lda: f, blockOut.pointer, ldc: d, m: n)
             dMLPOut = outputNormBackward(gamma: outputNorm, g: g)
         }
         BLAS.matmulSplittingColumns(dMLPOut, lda: d, layer.down.pointer, ldb: f, dAct.pointer, ldc: f, m: n, n: f, k: d)
@@ -136,8 +134,7 @@ final class BlockBackward {
         // Attention block, forward: qkv = norm(x) · W_qkv^T + b, RoPE on q and k
         norm.run(x, gamma: layer.attentionNorm, beta: layer.attentionNormBias, rows: n, width: d,
                  scale: scale.pointer, mean: mean.pointer, into: normed.pointer)
-        BLAS.matmulTransposedBSplittingColumns(normed.pointer, lda: d, layer.qkv.pointer, ldb: d, qkv.pointer, ldc: w,
-                                               m: n, n: w, k: d)
+        products.qkv.apply(normed.pointer, lda: d, qkv.pointer, ldc: w, m: n)
         if let bias = layer.qkvBias { Kernels.addBias(bias.pointer, to: qkv.pointer, count: n, width: w) }
         if let queryNorm = layer.queryNorm, let keyNorm = layer.keyNorm {
             headInput.pointer.update(from: qkv.pointer, count: n * w)
@@ -153,8 +150,7 @@ final class BlockBackward {
             let sources = layout.sequences.map { KeyValueSource(segments: [.ownRows(of: $0, in: qkv.pointer, config: config)]) }
             forwardAttention.run(qkv: qkv.pointer, layout: layout, sources: sources, window: config.attentionWindow(layer: l),
                                  z: z.pointer, patterns: nil, lastRows: nil)
-            BLAS.matmulTransposedBSplittingColumns(z.pointer, lda: zWidth, layer.output.pointer, ldb: zWidth,
-                                                   blockOut.pointer, ldc: d, m: n, n: d, k: zWidth)
+            products.output.apply(z.pointer, lda: zWidth, blockOut.pointer, ldc: d, m: n)
             if let bias = layer.outputBias { Kernels.addBias(bias.pointer, to: blockOut.pointer, count: n, width: d) }
             dAttnOut = outputNormBackward(gamma: outputNorm, g: g)
         }

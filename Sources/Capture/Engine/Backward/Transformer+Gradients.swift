@@ -78,7 +78,7 @@ extension Transformer {
                                   }, layout: layout)
         for l in stride(from: config.layerCount - 1, through: lowest, by: -1) {
             let offset = (l - lowest) * n * d
-            block.run(weights.layers[l], index: l, residPre: residPre.pointer + offset,
+            block.run(weights.layers[l], products: products[l], index: l, residPre: residPre.pointer + offset,
                       residMid: residMid.pointer + offset, g: g.pointer, request: request, receive: receive)
         }
         return GradientPassOutput(forward: output, metricValues: values)
