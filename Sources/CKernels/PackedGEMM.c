@@ -98,21 +98,16 @@ static void packActivations(const float *a, size_t lda, size_t rows, size_t k0, 
     }
 }
 
-#define STEP(A, B)                                                                        \
-    do {                                                                                  \
-        __m256 b0 = _mm256_loadu_ps(B), b1 = _mm256_loadu_ps((B) + 8), x;                 \
-        x = _mm256_broadcast_ss((A) + 0);                                                 \
-        c00 = _mm256_fmadd_ps(x, b0, c00), c01 = _mm256_fmadd_ps(x, b1, c01);             \
-        x = _mm256_broadcast_ss((A) + 1);                                                 \
-        c10 = _mm256_fmadd_ps(x, b0, c10), c11 = _mm256_fmadd_ps(x, b1, c11);             \
-        x = _mm256_broadcast_ss((A) + 2);                                                 \
-        c20 = _mm256_fmadd_ps(x, b0, c20), c21 = _mm256_fmadd_ps(x, b1, c21);             \
-        x = _mm256_broadcast_ss((A) + 3);                                                 \
-        c30 = _mm256_fmadd_ps(x, b0, c30), c31 = _mm256_fmadd_ps(x, b1, c31);             \
-        x = _mm256_broadcast_ss((A) + 4);                                                 \
-        c40 = _mm256_fmadd_ps(x, b0, c40), c41 = _mm256_fmadd_ps(x, b1, c41);             \
-        x = _mm256_broadcast_ss((A) + 5);                                                 \
-        c50 = _mm256_fmadd_ps(x, b0, c50), c51 = _mm256_fmadd_ps(x, b1, c51);             \
+// One kk of the 6 x 16 block: row i's two accumulators (lo: columns 0-7, hi: 8-15) take a_i b.
+#define ROW(A, i, lo, hi)                                                                  \
+    x = _mm256_broadcast_ss((A) + (i));                                                    \
+    lo = _mm256_fmadd_ps(x, b0, lo), hi = _mm256_fmadd_ps(x, b1, hi)
+
+#define STEP(A, B)                                                                         \
+    do {                                                                                   \
+        __m256 b0 = _mm256_loadu_ps(B), b1 = _mm256_loadu_ps((B) + 8), x;                  \
+        ROW(A, 0, c00, c01); ROW(A, 1, c10, c11); ROW(A, 2, c20, c21);                     \
+        ROW(A, 3, c30, c31); ROW(A, 4, c40, c41); ROW(A, 5, c50, c51);                     \
     } while (0)
 
 // C[rows, cols] (+)= strip[kc][6] · panel[kc][16] for rows <= 6, cols <= 16; adds to C when

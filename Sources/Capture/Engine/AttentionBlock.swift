@@ -58,20 +58,27 @@ struct AttentionBlock {
     /// keys (or values) of a block are packed once and meet all G * R query rows in one call.
     static let usesPackedKernel = icl_packed_gemm_available() != 0
 
+    /// `product` (an icl_packed_gemm call, given a scratch of `floats` for its packed right-hand
+    /// side) where the packed kernel runs; false where it does not or failed, for the caller to
+    /// run OpenBLAS instead.
+    private static func packedProduct(floats: Int, _ product: (UnsafeMutablePointer<Float>) -> Int32) -> Bool {
+        guard usesPackedKernel else { return false }
+        let packed = UnsafeMutablePointer<Float>.allocate(capacity: floats)
+        defer { packed.deallocate() }
+        return product(packed) == 0
+    }
+
     /// probabilities[G * R, C] = softmax(scale * q · k^T) over each query's visible keys, 0 on
     /// the others. queries: packed [G * R, E]; `source` holds the sequence's keys from position 0,
     /// this group's at column `column` of each segment's rows.
     func probabilities(queries: UnsafePointer<Float>, heads: Int, headDim e: Int, source: KeyValueSource,
                        column: Int, scale: Float, into probabilities: UnsafeMutablePointer<Float>) {
         let width = keys.count, m = heads * rows
-        var done = false
-        if Self.usesPackedKernel {
-            let packedKeys = UnsafeMutablePointer<Float>.allocate(capacity: icl_packed_weights_count(width, e))
-            defer { packedKeys.deallocate() }
+        let done = Self.packedProduct(floats: icl_packed_weights_count(width, e)) { packedKeys in
             source.forEachPart(of: keys) { part in
                 icl_pack_rows(part.keys + column, part.stride, part.column, part.count, width, e, packedKeys)
             }
-            done = icl_packed_gemm(queries, e, packedKeys, e, 0, width, probabilities, width, m, scale) == 0
+            return icl_packed_gemm(queries, e, packedKeys, e, 0, width, probabilities, width, m, scale)
         }
         if !done {
             source.forEachPart(of: keys) { part in
@@ -92,14 +99,11 @@ struct AttentionBlock {
     func weightedValues(probabilities: UnsafePointer<Float>, heads: Int, headDim e: Int, source: KeyValueSource,
                         column: Int, into out: UnsafeMutablePointer<Float>) {
         let width = keys.count, m = heads * rows
-        var done = false
-        if Self.usesPackedKernel {
-            let packedValues = UnsafeMutablePointer<Float>.allocate(capacity: icl_packed_weights_count(e, width))
-            defer { packedValues.deallocate() }
+        let done = Self.packedProduct(floats: icl_packed_weights_count(e, width)) { packedValues in
             source.forEachPart(of: keys) { part in
                 icl_pack_transposed(part.values + column, part.stride, part.column, part.count, e, width, packedValues)
             }
-            done = icl_packed_gemm(probabilities, width, packedValues, width, 0, e, out, e, m, 1) == 0
+            return icl_packed_gemm(probabilities, width, packedValues, width, 0, e, out, e, m, 1)
         }
         if !done {
             source.forEachPart(of: keys) { part in

@@ -49,16 +49,20 @@ public enum ModelLoader {
     }
 
     private static func loadGGUF(path: String) throws -> LoadedModel {
-        let file = try GGUFFile(path: path)
-        let config = try ModelConfig(gguf: file)
-        let tokenizer = try TokenizerLoader.load(gguf: try GGUFTokenizerData(gguf: file), source: path)
-        let weights = try WeightAssembler(source: GGUFTensorSource(file: file), names: .gguf, config: config,
-                                          undoQueryKeyPermutation: config.architecture == .llama).assemble()
-        let types = Dictionary(file.tensors.map { ($0.type.name, 1) }, uniquingKeysWith: +)
+        // The file stays mapped only while the weights are read: its pages are gone before the
+        // Transformer packs a second copy of the weights (peak memory).
+        let (config, tokenizer, weights, types, name) = try { () throws -> (ModelConfig, any Tokenizer, ModelWeights, [String: Int], String?) in
+            let file = try GGUFFile(path: path)
+            let config = try ModelConfig(gguf: file)
+            let tokenizer = try TokenizerLoader.load(gguf: try GGUFTokenizerData(gguf: file), source: path)
+            let weights = try WeightAssembler(source: GGUFTensorSource(file: file), names: .gguf, config: config,
+                                              undoQueryKeyPermutation: config.architecture == .llama).assemble()
+            let types = Dictionary(file.tensors.map { ($0.type.name, 1) }, uniquingKeysWith: +)
+            return (config, tokenizer, weights, types, try file.optionalString("general.name"))
+        }()
         return LoadedModel(path: path, format: .gguf, config: config,
                            transformer: try Transformer(config: config, weights: weights, source: path),
-                           tokenizer: tokenizer, tensorTypes: types,
-                           name: try file.optionalString("general.name"))
+                           tokenizer: tokenizer, tensorTypes: types, name: name)
     }
 
     private static func loadHuggingFace(directory: URL) throws -> LoadedModel {
@@ -67,20 +71,24 @@ public enum ModelLoader {
             throw InputError(file: directory.path, "not a Hugging Face model folder: config.json is missing")
         }
         let config = try ModelConfig(huggingFaceConfigAt: configURL)
-        let checkpoint = try SafetensorsCheckpoint(directory: directory)
         let tokenizer = try TokenizerLoader.load(directory: directory)
-        let tensors = SafetensorsTensorSource(checkpoint: checkpoint)
-        let (source, names): (TensorSource, WeightNames) = switch config.architecture {
-        case .gpt2: (GPT2TensorSource(base: tensors), .gpt2)
-        case .gptNeoX: (GPTNeoXTensorSource(base: tensors, headCount: config.headCount), .gptNeoX)
-        case .gemma3: (tensors, .gemma3)
-        case .llama, .qwen2: (tensors, .huggingFace)
-        }
-        let weights = try WeightAssembler(source: source, names: names, config: config,
-                                          undoQueryKeyPermutation: false,
-                                          normWeightOffset: config.architecture == .gemma3 ? 1 : 0).assemble()
-        let types = Dictionary(checkpoint.tensorNames.compactMap { checkpoint.info($0) }.map { ($0.dtype.rawValue, 1) },
-                               uniquingKeysWith: +)
+        // As for GGUF: the checkpoint's mappings are released before the weights are packed.
+        let (weights, types) = try { () throws -> (ModelWeights, [String: Int]) in
+            let checkpoint = try SafetensorsCheckpoint(directory: directory)
+            let tensors = SafetensorsTensorSource(checkpoint: checkpoint)
+            let (source, names): (TensorSource, WeightNames) = switch config.architecture {
+            case .gpt2: (GPT2TensorSource(base: tensors), .gpt2)
+            case .gptNeoX: (GPTNeoXTensorSource(base: tensors, headCount: config.headCount), .gptNeoX)
+            case .gemma3: (tensors, .gemma3)
+            case .llama, .qwen2: (tensors, .huggingFace)
+            }
+            let weights = try WeightAssembler(source: source, names: names, config: config,
+                                              undoQueryKeyPermutation: false,
+                                              normWeightOffset: config.architecture == .gemma3 ? 1 : 0).assemble()
+            let types = Dictionary(checkpoint.tensorNames.compactMap { checkpoint.info($0) }.map { ($0.dtype.rawValue, 1) },
+                                   uniquingKeysWith: +)
+            return (weights, types)
+        }()
         return LoadedModel(path: directory.path, format: .huggingFace, config: config,
                            transformer: try Transformer(config: config, weights: weights, source: directory.path),
                            tokenizer: tokenizer, tensorTypes: types, name: directory.lastPathComponent)
