@@ -79,6 +79,28 @@ final class PackedGEMMTests: XCTestCase {
         }
     }
 
+    func testPackingATransposeOrRowsInPartsGivesThePackedMatrix() throws {
+        let n = 37, k = 29
+        let w = values(n * k, seed: 31)   // W [n, k]
+        let whole = packed(w, n: n, k: k)
+        // V = Wᵀ [k, n] row-major, packed as the weight W in two parts of its k rows.
+        var v = [Float](repeating: 0, count: k * n)
+        for row in 0..<n { for column in 0..<k { v[column * n + row] = w[row * k + column] } }
+        var fromTranspose = [Float](repeating: .nan, count: whole.count)
+        v.withUnsafeBufferPointer { source in
+            icl_pack_transposed(source.baseAddress!, n, 0, 11, n, k, &fromTranspose)
+            icl_pack_transposed(source.baseAddress! + 11 * n, n, 11, k - 11, n, k, &fromTranspose)
+        }
+        XCTAssertEqual(fromTranspose, whole)
+        // W's rows in two parts, the second ending at row n (it zeroes the padding rows).
+        var fromRows = [Float](repeating: .nan, count: whole.count)
+        w.withUnsafeBufferPointer { source in
+            icl_pack_rows(source.baseAddress!, k, 0, 20, n, k, &fromRows)
+            icl_pack_rows(source.baseAddress! + 20 * k, k, 20, n - 20, n, k, &fromRows)
+        }
+        XCTAssertEqual(fromRows, whole)
+    }
+
     func testPackedAndOpenBLASEnginesAgree() throws {
         try XCTSkipUnless(icl_packed_gemm_available() != 0, "the packed kernel needs AVX2 and FMA")
         let packedModel = try SyntheticModel.make()
