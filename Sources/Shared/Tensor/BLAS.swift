@@ -45,9 +45,10 @@ public enum BLAS {
                     beta, c, Int32(ldc))
     }
 
-    /// One row of A: c = alpha * B · a (B[rows, columns]) or alpha * B^T · a + beta * c. With beta
-    /// 0, c is cleared first, so that NaN or garbage in it never reaches the result (BLAS
-    /// implementations differ on whether y * 0 is computed).
+    /// A product with one row of A: c = alpha * B · a + beta * c for B[rows, columns], or
+    /// alpha * B^T · a + beta * c when transposed. With beta 0, c is cleared first, so that NaN
+    /// or garbage in it never reaches the result (BLAS implementations differ on whether y * 0
+    /// is computed).
     private static func vectorTimesMatrix(
         _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, ldb: Int, _ c: UnsafeMutablePointer<Float>,
         rows: Int, columns: Int, transposed: Bool, alpha: Float, beta: Float
