@@ -1,7 +1,7 @@
 #include "CKernels.h"
+#include "CPUFeatures.h"
 
 #include <pthread.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,14 +57,7 @@ void icl_pack_transposed(const float *v, size_t ldv, size_t kk0, size_t count, s
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-int icl_packed_gemm_available(void) {
-    static int answer = -1;
-    if (answer < 0) {
-        __builtin_cpu_init();
-        answer = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    }
-    return answer;
-}
+int icl_packed_gemm_available(void) { return icl_cpu_has_avx2_fma(); }
 
 // One scratch block of packed activations per thread, kept for the thread's life.
 static pthread_key_t scratchKey;

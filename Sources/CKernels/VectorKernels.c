@@ -1,4 +1,5 @@
 #include "CKernels.h"
+#include "CPUFeatures.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -26,7 +27,7 @@ typedef int32_t i8 __attribute__((ext_vector_type(8)));
 #undef ICL_TARGET
 #undef ICL_NAME
 
-static int hasAVX2(void) {
+int icl_cpu_has_avx2_fma(void) {
     static int answer = -1;
     if (answer < 0) {
         __builtin_cpu_init();
@@ -34,7 +35,7 @@ static int hasAVX2(void) {
     }
     return answer;
 }
-#define DISPATCH(name, ...) (hasAVX2() ? name##AVX2(__VA_ARGS__) : name##Baseline(__VA_ARGS__))
+#define DISPATCH(name, ...) (icl_cpu_has_avx2_fma() ? name##AVX2(__VA_ARGS__) : name##Baseline(__VA_ARGS__))
 #else
 #define DISPATCH(name, ...) name##Baseline(__VA_ARGS__)
 #endif

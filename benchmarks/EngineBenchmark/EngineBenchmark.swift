@@ -97,10 +97,8 @@ enum EngineBenchmark {
     }
 
     static func run(_ arguments: Arguments) throws {
-        let loaded = try ModelLoader.load(path: arguments.model)
-        let model = arguments.weightPacking == .automatic ? loaded.transformer
-            : try Transformer(config: loaded.config, weights: loaded.transformer.weights, source: arguments.model,
-                              weightPacking: arguments.weightPacking)
+        let loaded = try ModelLoader.load(path: arguments.model, weightPacking: arguments.weightPacking)
+        let model = loaded.transformer
         var rows: [Row] = []
         var idsByLength: [String: [Int32]] = [:]
         for length in arguments.lengths {
