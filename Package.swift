@@ -26,7 +26,7 @@ let package = Package(
         // baseline target, picked at run time.
         .target(name: "CKernels"),
 
-        .target(name: "Shared", dependencies: ["CHDF5", "COpenBLAS"]),
+        .target(name: "Shared", dependencies: ["CHDF5", "COpenBLAS", "CKernels"]),
         .target(name: "Capture", dependencies: ["Shared", "COpenBLAS", "CKernels"]),
         // Testable in release too (the tests run in release): the report renderer's layout
         // helpers are tested directly. The engine (Capture) keeps plain -O.

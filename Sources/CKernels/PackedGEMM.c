@@ -2,6 +2,7 @@
 #include "CPUFeatures.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,7 +69,7 @@ static float *threadScratch(void) {
     pthread_once(&scratchOnce, makeScratchKey);
     float *scratch = pthread_getspecific(scratchKey);
     if (!scratch) {
-        scratch = aligned_alloc(64, sizeof(float) * A_BLOCK);
+        scratch = aligned_alloc(64, sizeof(float) * (A_BLOCK + 8));
         if (scratch && pthread_setspecific(scratchKey, scratch) != 0) {
             free(scratch);
             scratch = NULL;
@@ -78,14 +79,40 @@ static float *threadScratch(void) {
 }
 
 // Rows [0, rows) and columns [k0, k0 + kc) of A into strips [rows / 6][kc][6], the last strip
-// padded with zero rows. Written in order, read from 6 rows at a time.
+// padded with zero rows. Eight kk at a time, the strip's six rows are read as eight-float pieces
+// and transposed in registers; each of the eight stores writes two floats past its kk, which the
+// next store (or the next strip, or the scratch's padding) overwrites, so stores go in order.
+__attribute__((target("avx2,fma")))
 static void packActivations(const float *a, size_t lda, size_t rows, size_t k0, size_t kc, float *strips) {
     static const float zeros[KC_MAX];
     for (size_t s = 0; s * MR < rows; s++) {
         const float *source[MR];
         for (size_t r = 0; r < MR; r++) source[r] = s * MR + r < rows ? a + (s * MR + r) * lda + k0 : zeros;
         float *strip = strips + s * kc * MR;
-        for (size_t kk = 0; kk < kc; kk++, strip += MR) {
+        size_t kk = 0;
+        for (; kk + 8 <= kc; kk += 8, strip += 8 * MR) {
+            __m256 r0 = _mm256_loadu_ps(source[0] + kk), r1 = _mm256_loadu_ps(source[1] + kk);
+            __m256 r2 = _mm256_loadu_ps(source[2] + kk), r3 = _mm256_loadu_ps(source[3] + kk);
+            __m256 r4 = _mm256_loadu_ps(source[4] + kk), r5 = _mm256_loadu_ps(source[5] + kk);
+            __m256 zero = _mm256_setzero_ps();
+            // Pairs, then quads, of rows interleaved: t* hold (r0 r1) and (r2 r3) by kk, u* (r4 r5 0 0).
+            __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+            __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+            __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+            __m256 q0 = _mm256_shuffle_ps(t0, t2, 0x44), q1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+            __m256 q2 = _mm256_shuffle_ps(t1, t3, 0x44), q3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+            __m256 p0 = _mm256_shuffle_ps(t4, zero, 0x44), p1 = _mm256_shuffle_ps(t4, zero, 0xEE);
+            __m256 p2 = _mm256_shuffle_ps(t5, zero, 0x44), p3 = _mm256_shuffle_ps(t5, zero, 0xEE);
+            // q_j's low half is kk + j's rows 0-3, its high half kk + 4 + j's; p_j the same for rows 4-5.
+            __m256 columns[8] = {
+                _mm256_permute2f128_ps(q0, p0, 0x20), _mm256_permute2f128_ps(q1, p1, 0x20),
+                _mm256_permute2f128_ps(q2, p2, 0x20), _mm256_permute2f128_ps(q3, p3, 0x20),
+                _mm256_permute2f128_ps(q0, p0, 0x31), _mm256_permute2f128_ps(q1, p1, 0x31),
+                _mm256_permute2f128_ps(q2, p2, 0x31), _mm256_permute2f128_ps(q3, p3, 0x31),
+            };
+            for (size_t j = 0; j < 8; j++) _mm256_storeu_ps(strip + j * MR, columns[j]);
+        }
+        for (; kk < kc; kk++, strip += MR) {
             for (size_t r = 0; r < MR; r++) strip[r] = source[r][kk];
         }
     }
@@ -146,8 +173,20 @@ static void kernel6x16(size_t kc, const float *restrict a, const float *restrict
     }
 }
 
-int icl_packed_gemm(const float *a, size_t lda, const float *packed, size_t k, size_t column0, size_t columns,
-                    float *c, size_t ldc, size_t m, float alpha) {
+// One past the last column (or depth step) any of rows [row, row + rows) needs under the
+// staircase end(i) = offset + i % period; everything when period is 0.
+static size_t stripEnd(size_t row, size_t rows, size_t period, size_t offset) {
+    if (period == 0) return SIZE_MAX;
+    size_t end = 0;
+    for (size_t i = row; i < row + rows; i++) {
+        size_t rowEnd = offset + i % period;
+        end = rowEnd > end ? rowEnd : end;
+    }
+    return end;
+}
+
+static int packedProduct(const float *a, size_t lda, const float *packed, size_t k, size_t column0, size_t columns,
+                         float *c, size_t ldc, size_t m, float alpha, size_t period, size_t offset, int bound) {
     if (!icl_packed_gemm_available() || column0 % NR != 0) return -1;
     float *packedA = threadScratch();
     if (!packedA) return -1;
@@ -181,12 +220,29 @@ int icl_packed_gemm(const float *a, size_t lda, const float *packed, size_t k, s
                         }
                     }
                     size_t stripRows = rows - s * MR < MR ? rows - s * MR : MR;
-                    kernel6x16(kc, packedA + s * kc * MR, panel, target + s * MR * ldc, ldc, block > 0, alpha, stripRows, cols);
+                    size_t end = stripEnd(row0 + s * MR, stripRows, period, offset), depth = kc;
+                    if (bound == ICL_CAUSAL_COLUMNS && (panel0 + p) * NR >= end) continue;
+                    if (bound == ICL_CAUSAL_DEPTH) {
+                        depth = end <= k0 ? 0 : end - k0 < kc ? end - k0 : kc;
+                        if (depth == 0 && block > 0) continue;
+                    }
+                    kernel6x16(depth, packedA + s * kc * MR, panel, target + s * MR * ldc, ldc, block > 0, alpha,
+                               stripRows, cols);
                 }
             }
         }
     }
     return 0;
+}
+
+int icl_packed_gemm(const float *a, size_t lda, const float *packed, size_t k, size_t column0, size_t columns,
+                    float *c, size_t ldc, size_t m, float alpha) {
+    return packedProduct(a, lda, packed, k, column0, columns, c, ldc, m, alpha, 0, 0, 0);
+}
+
+int icl_packed_gemm_causal(const float *a, size_t lda, const float *packed, size_t k, size_t columns, float *c,
+                           size_t ldc, size_t m, float alpha, size_t period, size_t offset, int bound) {
+    return packedProduct(a, lda, packed, k, 0, columns, c, ldc, m, alpha, period, offset, bound);
 }
 
 #else
@@ -196,6 +252,13 @@ int icl_packed_gemm_available(void) { return 0; }
 int icl_packed_gemm(const float *a, size_t lda, const float *packed, size_t k, size_t column0, size_t columns,
                     float *c, size_t ldc, size_t m, float alpha) {
     (void)a, (void)lda, (void)packed, (void)k, (void)column0, (void)columns, (void)c, (void)ldc, (void)m, (void)alpha;
+    return -1;
+}
+
+int icl_packed_gemm_causal(const float *a, size_t lda, const float *packed, size_t k, size_t columns, float *c,
+                           size_t ldc, size_t m, float alpha, size_t period, size_t offset, int bound) {
+    (void)a, (void)lda, (void)packed, (void)k, (void)columns, (void)c, (void)ldc, (void)m, (void)alpha, (void)period;
+    (void)offset, (void)bound;
     return -1;
 }
 

@@ -69,4 +69,29 @@ int icl_packed_gemm_available(void);
 int icl_packed_gemm(const float *a, size_t lda, const float *packed, size_t k, size_t column0, size_t columns,
                     float *c, size_t ldc, size_t m, float alpha);
 
+/// One iteration of icl_parallel_for's loop.
+typedef void (*icl_task_fn)(void *context, size_t index);
+
+/// Runs task(context, i) for i in 0..<iterations on up to `threads` threads (the caller's and
+/// workers kept for the process's life, ThreadPool.c), returning when every iteration is done.
+/// Iterations are taken in ascending order. A call from inside a loop, or while another thread's
+/// loop runs, runs its iterations on the calling thread.
+void icl_parallel_for(size_t iterations, size_t threads, icl_task_fn task, void *context);
+
+/// What a causal staircase bounds in icl_packed_gemm_causal.
+enum {
+    /// C[i, j] is computed for j < end(i) only; the rest of C is left as it was.
+    ICL_CAUSAL_COLUMNS = 1,
+    /// The sum over kk stops at end(i): the caller guarantees A[i, kk] = 0 for kk >= end(i).
+    ICL_CAUSAL_DEPTH = 2,
+};
+
+/// icl_packed_gemm over all m rows and all columns of W (column0 = 0) for the products of
+/// causal attention, where row i needs only the first end(i) = offset + i % period columns (of
+/// C, or of the depth kk). Whole 6 x 16 tiles (or k steps) that every row of a strip leaves out
+/// are skipped. Every element computed sums the same terms in the same order as
+/// icl_packed_gemm's: depth terms skipped are exact zeros.
+int icl_packed_gemm_causal(const float *a, size_t lda, const float *packed, size_t k, size_t columns, float *c,
+                           size_t ldc, size_t m, float alpha, size_t period, size_t offset, int bound);
+
 #endif

@@ -32,6 +32,10 @@ struct AttentionBlock {
         return (first - lower)..<(position + 1 - lower)
     }
 
+    /// Row i of the block's [G * R, C] products sees the columns before visibleEndOffset + i % R
+    /// (`visibleColumns(ofRow: i % R).upperBound`): the staircase the packed kernel skips above.
+    var visibleEndOffset: Int { firstPosition + 1 - keys.lowerBound }
+
     /// Copies the block's queries of `heads` consecutive heads into one matrix, head by head, so
     /// that one GEMM serves the whole group. queries: [R, W] rows, head j at column j * E ->
     /// packed: [G * R, E] (row j * R + r)
@@ -78,7 +82,8 @@ struct AttentionBlock {
             source.forEachPart(of: keys) { part in
                 icl_pack_rows(part.keys + column, part.stride, part.column, part.count, width, e, packedKeys)
             }
-            return icl_packed_gemm(queries, e, packedKeys, e, 0, width, probabilities, width, m, scale)
+            return icl_packed_gemm_causal(queries, e, packedKeys, e, width, probabilities, width, m, scale, rows,
+                                          visibleEndOffset, Int32(ICL_CAUSAL_COLUMNS))
         }
         if !done {
             source.forEachPart(of: keys) { part in
@@ -103,7 +108,8 @@ struct AttentionBlock {
             source.forEachPart(of: keys) { part in
                 icl_pack_transposed(part.values + column, part.stride, part.column, part.count, e, width, packedValues)
             }
-            return icl_packed_gemm(probabilities, width, packedValues, width, 0, e, out, e, m, 1)
+            return icl_packed_gemm_causal(probabilities, width, packedValues, width, e, out, e, m, 1, rows,
+                                          visibleEndOffset, Int32(ICL_CAUSAL_DEPTH))
         }
         if !done {
             source.forEachPart(of: keys) { part in

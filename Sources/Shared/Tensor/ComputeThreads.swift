@@ -1,5 +1,5 @@
+import CKernels
 import COpenBLAS
-import Dispatch
 import Foundation
 
 /// The number of threads compute may use (`--threads`): OpenBLAS's pool and the engine's
@@ -14,17 +14,23 @@ public enum ComputeThreads {
         BLAS.setThreads(configured)
     }
 
-    /// Runs `body(i)` for i in 0..<iterations on up to `count` threads; serially when one
-    /// thread is configured or there is nothing to split. The iterations must touch disjoint
-    /// memory: that is what makes handing the (pointer-capturing) body to several threads sound.
+    /// Runs `body(i)` for i in 0..<iterations on up to `count` threads (CKernels' pool, whose
+    /// workers stay awake between the short loops of a pass); serially when one thread is
+    /// configured, there is nothing to split, or the call comes from inside another loop. The
+    /// iterations must touch disjoint memory: that is what makes handing the (pointer-capturing)
+    /// body to several threads sound.
     public static func forEach(_ iterations: Int, _ body: (Int) -> Void) {
         if configured == 1 || iterations < 2 {
             for i in 0..<iterations { body(i) }
             return
         }
         withoutActuallyEscaping(body) { escapable in
-            let shared = unsafeBitCast(escapable, to: (@Sendable (Int) -> Void).self)
-            DispatchQueue.concurrentPerform(iterations: iterations, execute: shared)
+            var task = escapable
+            withUnsafeMutablePointer(to: &task) { context in
+                icl_parallel_for(iterations, configured, { context, index in
+                    context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(index)
+                }, context)
+            }
         }
     }
 

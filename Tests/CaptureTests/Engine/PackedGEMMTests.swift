@@ -79,6 +79,48 @@ final class PackedGEMMTests: XCTestCase {
         }
     }
 
+    /// The causal product computes, for every row, exactly the full product's elements it keeps,
+    /// and skips whole tiles above the staircase (they keep the sentinel).
+    func testCausalProductKeepsTheFullProductsElementsAndSkipsTilesAboveTheStaircase() throws {
+        try XCTSkipUnless(icl_packed_gemm_available() != 0, "the packed kernel needs AVX2 and FMA")
+        // Attention's shapes: G = 3 heads of R = 50 queries (strips straddle heads), keys from 30
+        // before the block (offset 31); and a first block (offset 1) whose k = 400 makes two k
+        // blocks, the second beyond every row's end.
+        for (period, offset, n) in [(50, 31, 80), (130, 1, 400)] {
+            let c = Case(m: 3 * period, n: n, k: n)
+            let end = { (row: Int) in offset + row % period }
+            let panels = packed(values(c.n * c.k, seed: 41), n: c.n, k: c.k)
+
+            // Columns: scores q · kᵀ, kept below end(i).
+            let a = values(c.m * c.lda, seed: 42)
+            let full = product(a, panels, c, ranges: [0..<c.n])
+            var causal = [Float](repeating: 12345, count: c.m * c.ldc)
+            XCTAssertEqual(icl_packed_gemm_causal(a, c.lda, panels, c.k, c.n, &causal, c.ldc, c.m, 1, period, offset,
+                                                  Int32(ICL_CAUSAL_COLUMNS)), 0)
+            for i in 0..<c.m {
+                // The 16-column tiles its strip of 6 rows needs are computed; the others are not.
+                let strip = (i / 6 * 6)..<min(i / 6 * 6 + 6, c.m)
+                let computed = min(c.n, (strip.map(end).max()! + 15) / 16 * 16)
+                for j in 0..<c.n {
+                    if j < min(end(i), c.n) {
+                        XCTAssertEqual(causal[i * c.ldc + j], full[i * c.ldc + j], "columns: row \(i), column \(j)")
+                    } else if j >= computed {
+                        XCTAssertEqual(causal[i * c.ldc + j], 12345, "columns: row \(i), column \(j) computed")
+                    }
+                }
+            }
+
+            // Depth: probabilities · v, zero beyond end(i), equal to the full sum bit for bit.
+            var p = a
+            for i in 0..<c.m { for kk in end(i)..<c.lda { p[i * c.lda + kk] = 0 } }
+            let fullDepth = product(p, panels, c, ranges: [0..<c.n])
+            var causalDepth = [Float](repeating: 12345, count: c.m * c.ldc)
+            XCTAssertEqual(icl_packed_gemm_causal(p, c.lda, panels, c.k, c.n, &causalDepth, c.ldc, c.m, 1, period,
+                                                  offset, Int32(ICL_CAUSAL_DEPTH)), 0)
+            XCTAssertEqual(causalDepth, fullDepth, "depth: period \(period), offset \(offset)")
+        }
+    }
+
     func testPackingATransposeOrRowsInPartsGivesThePackedMatrix() throws {
         let n = 37, k = 29
         let w = values(n * k, seed: 31)   // W [n, k]
