@@ -3,7 +3,8 @@ import Capture
 /// Floating-point operations of one prefill (multiply and add counted separately).
 enum FLOPCount {
     /// Weight GEMMs for every token, causal attention (q·k and p·v over the visible keys), and
-    /// the unembedding of the last position.
+    /// the unembedding of the last position: a prefill's nominal work, the same for any engine
+    /// (ours skips part of the last layer, docs/methods.md §22.6).
     static func forward(config c: ModelConfig, tokens t: Int) -> Double {
         let d = Double(c.hiddenSize), e = Double(c.headDim), f = Double(c.intermediateSize)
         let qkv = Double((c.headCount + 2 * c.kvHeadCount) * c.headDim)

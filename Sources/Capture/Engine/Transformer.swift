@@ -146,12 +146,18 @@ public final class Transformer: @unchecked Sendable {
         }
         for sequence in sequences { sequence.cache?.reserve((sequence.cache?.length ?? 0) + sequence.tokens.count) }
 
+        // After the last layer's attention, only the rows whose logits are asked for still matter
+        // when nothing else is read (no hooks): the rest of that layer runs on those rows alone
+        // (docs/methods.md §22.6). `finalLayout` and `finalRows` describe the rows that leave the stack.
+        let prunesLastLayer = hooks == nil && selection != .all
+        var finalLayout = batch, finalRows = n
+
         for (l, layer) in weights.layers.enumerated() {
             // Sequences are ordered by entry layer, so the ones in the stack at layer l are a
             // prefix of the batch: its first `active` sequences, rows [0, n).
             let active = sequences.prefix { ($0.entry?.layer ?? 0) <= l }.count
-            let layout = BatchLayout(sequences: Array(batch.sequences.prefix(active)))
-            let n = layout.tokenCount
+            var layout = BatchLayout(sequences: Array(batch.sequences.prefix(active)))
+            var n = layout.tokenCount
             for (sequence, span) in zip(sequences, layout.sequences) where sequence.entry?.layer == l {
                 sequence.entry!.residual.withUnsafeBufferPointer {
                     (x.pointer + span.rowStart * d).update(from: $0.baseAddress!, count: span.tokenCount * d)
@@ -195,6 +201,23 @@ public final class Transformer: @unchecked Sendable {
                 }
             }
             hooks?.run(.z(l), shape: [n, h, e], values: z.pointer, layout: layout)
+            if prunesLastLayer && l == config.layerCount - 1 {
+                // Every sequence is in the stack at the last layer. Rows move up in place (row r
+                // to row i <= r, in order) and go through the rest on their own: the packed
+                // products give each row the result it has among all rows, bit for bit.
+                let kept = selection == .last ? layout.sequences.map { $0.rowStart + $0.tokenCount - 1 } : []
+                for (i, r) in kept.enumerated() where i != r {
+                    (x.pointer + i * d).update(from: x.pointer + r * d, count: d)
+                    (z.pointer + i * zWidth).update(from: z.pointer + r * zWidth, count: zWidth)
+                }
+                layout = BatchLayout(sequences: layout.sequences.enumerated().map { i, span in
+                    SequenceSpan(rowStart: i, tokenCount: 1, pastLength: span.keyCount - 1)
+                })
+                n = kept.count
+                finalLayout = layout
+                finalRows = n
+                if n == 0 { break }
+            }
             products[l].output.apply(z.pointer, lda: zWidth, attnOut.pointer, ldc: d, m: n)
             if let bias = layer.outputBias { Kernels.addBias(bias.pointer, to: attnOut.pointer, count: n, width: d) }
             if let outputNorm = layer.attentionOutputNorm {
@@ -228,10 +251,10 @@ public final class Transformer: @unchecked Sendable {
         for sequence in sequences { sequence.cache?.advance(by: sequence.tokens.count) }
 
         hooks?.run(.residFinal, shape: [n, d], values: x.pointer, layout: batch)
-        norm.statistics(x.pointer, rows: n, width: d, scale: scale.pointer, mean: mean.pointer)
+        norm.statistics(x.pointer, rows: finalRows, width: d, scale: scale.pointer, mean: mean.pointer)
         hooks?.run(.finalNormScale, shape: [n], values: scale.pointer, layout: batch)
-        let logits = unembed(x.pointer, scale: scale.pointer, mean: mean.pointer, layout: batch, selection: selection,
-                             hooks: hooks)
+        let logits = unembed(x.pointer, scale: scale.pointer, mean: mean.pointer, layout: finalLayout,
+                             selection: selection, hooks: hooks)
         return ForwardOutput(layout: batch, selection: selection, vocabularySize: config.vocabularySize,
                              logits: logits)
     }

@@ -92,6 +92,36 @@ final class EngineInvariantTests: XCTestCase {
         }
     }
 
+    /// Without hooks, the last layer after attention runs on the rows whose logits are asked for
+    /// alone (docs/methods.md §22.6); an empty Hooks turns that off. On the packed kernel a row's
+    /// products do not depend on the other rows, so the two agree bit for bit.
+    func testLastLayerOnTheAskedRowsAloneGivesTheSameLogits() throws {
+        let model = try SyntheticModel.make()
+        let prompts = [SyntheticModel.tokens(11, seed: 21), SyntheticModel.tokens(1, seed: 22),
+                       SyntheticModel.tokens(150, seed: 23)]
+        let inputs = { (caches: [KVCache]?) in
+            prompts.enumerated().map { b, prompt in SequenceInput(tokens: prompt, cache: caches?[b]) }
+        }
+        let pruned = try model.forward(inputs(nil))
+        let whole = try model.forward(inputs(nil), hooks: Hooks())
+        XCTAssertEqual(pruned.layout, whole.layout)
+        if model.packsWeights {
+            XCTAssertEqual(pruned.logits, whole.logits)
+        } else {
+            XCTAssertLessThan(compare(pruned.logits, whole.logits, relativeFloor: 1).maxAbsoluteDifference, 1e-5)
+        }
+        XCTAssertEqual(try model.forward(inputs(nil), logits: .none).logits, [])
+
+        // The caches still get every position of the last layer: decoding on from them matches.
+        let caches = prompts.map { _ in KVCache(config: model.config, reservedTokens: 4) }
+        _ = try model.forward(inputs(caches), logits: .none)
+        let next: [Int32] = [3, 4, 5]
+        let stepped = try model.forward(zip(next, caches).map { SequenceInput(tokens: [$0], cache: $1) })
+        let full = try model.forward(zip(prompts, next).map { SequenceInput(tokens: $0 + [$1]) }, hooks: Hooks())
+        let result = compare(stepped.logits, full.logits, relativeFloor: 1)
+        XCTAssertLessThan(result.maxAbsoluteDifference, 1e-5, "\(result)")
+    }
+
     func testCachedDecodingMatchesTheFullForward() throws {
         let model = try SyntheticModel.make()
         let tokens = SyntheticModel.tokens(140, seed: 8)
