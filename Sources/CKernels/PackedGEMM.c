@@ -17,7 +17,8 @@
 // strips, so 256 rows are one block at k = 576. k is cut into equal blocks of at most KC_MAX,
 // fixed by k alone, and every output element sums its k terms in the same order whatever m, the
 // row's place in its strip or the column range are: a row's result does not depend on the
-// prompt's length or the thread count.
+// prompt's length or the thread count. For causal attention (icl_packed_gemm_causal) the tiles
+// and k steps above the mask's staircase are skipped.
 
 enum { MR = 6, NR = 16, KC_MAX = 384, A_BLOCK = 96 * 1024 };
 
@@ -95,7 +96,8 @@ static void packActivations(const float *a, size_t lda, size_t rows, size_t k0, 
             __m256 r2 = _mm256_loadu_ps(source[2] + kk), r3 = _mm256_loadu_ps(source[3] + kk);
             __m256 r4 = _mm256_loadu_ps(source[4] + kk), r5 = _mm256_loadu_ps(source[5] + kk);
             __m256 zero = _mm256_setzero_ps();
-            // Pairs, then quads, of rows interleaved: t* hold (r0 r1) and (r2 r3) by kk, u* (r4 r5 0 0).
+            // Rows interleaved in pairs (t: rows 0-1, 2-3, 4-5), then in fours (q: rows 0-3; p: rows
+            // 4-5 and two zeros).
             __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
             __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
             __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);

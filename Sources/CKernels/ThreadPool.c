@@ -45,7 +45,7 @@ static _Atomic size_t completed;            // iterations of the current loop do
 
 static _Thread_local int insideLoop;
 
-static inline void pause(void) {
+static inline void spinPause(void) {
 #if defined(__x86_64__)
     __builtin_ia32_pause();
 #endif
@@ -92,7 +92,7 @@ static void *worker(void *argument) {
             uint64_t start = nanoseconds(), waited = 0;
             while (loop == seen && waited < SPIN_NANOSECONDS) {
                 for (int n = 0; n < 64 && loop == seen; n++) {
-                    pause();
+                    spinPause();
                     loop = publishedLoop();
                 }
                 waited = nanoseconds() - start;
@@ -148,6 +148,6 @@ void icl_parallel_for(size_t iterations, size_t threads, icl_task_fn task, void 
     insideLoop = 1;
     runIterations(loop);
     insideLoop = 0;
-    while (atomic_load_explicit(&completed, memory_order_acquire) < iterations) pause();
+    while (atomic_load_explicit(&completed, memory_order_acquire) < iterations) spinPause();
     pthread_mutex_unlock(&submitLock);
 }
