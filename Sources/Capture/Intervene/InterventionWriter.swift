@@ -112,7 +112,8 @@ public enum InterventionValues: Sendable {
 
 /// Adds an intervention run to a captured dump the way the capture writes (docs/methods.md
 /// §1.5, METHODS "crash-safe writing"): the run's whole layout, every dataset at full size, is
-/// created at once in a new group and flushed; after that only raw rows are written, each
+/// created at once in a new group, in a copy of the dump that then replaces it in one rename
+/// (so a kill leaves the old dump or the whole layout); after that only raw rows are written, each
 /// batch's `done` flags last. Nothing the capture wrote is modified: the run's dimension
 /// scales are its own, so no existing object gains an attribute. A rerun with the same options
 /// resumes from the done flags. The dump's checksum file is removed before the first change
@@ -140,8 +141,7 @@ public final class InterventionWriter {
     /// there, and returns the writer with each set's done flags.
     public static func open(dump: String, plan: InterventionPlan, provenance: [String: String],
                             threads: Int) throws -> (InterventionWriter, done: [String: [Bool]]) {
-        let file = try HDF5File.open(dump, mode: .readWrite)
-        let writer = InterventionWriter(file: file, plan: plan)
+        var file = try HDF5File.open(dump, mode: .readWrite)
         do {
             let exists = file.exists(plan.groupPath)
             if exists {
@@ -153,9 +153,11 @@ public final class InterventionWriter {
             // Rows are about to change: a checksum of the file as it was would be wrong.
             try DumpChecksum.remove(for: dump)
             if !exists {
-                try writer.createLayout(provenance: provenance, threads: threads)
-                try file.flush()
+                try file.close()
+                try addLayoutInCopy(dump: dump, plan: plan, provenance: provenance, threads: threads)
+                file = try HDF5File.open(dump, mode: .readWrite)
             }
+            let writer = InterventionWriter(file: file, plan: plan)
             var done: [String: [Bool]] = [:]
             for set in plan.sets {
                 done[set.name] = try file.openDataset("\(plan.groupPath)/sets/\(set.name)/done").read(as: UInt8.self).map { $0 == 1 }
@@ -163,6 +165,37 @@ public final class InterventionWriter {
             return (writer, done)
         } catch {
             try? file.close()
+            throw error
+        }
+    }
+
+    /// Creates the run's layout in a copy of `dump`, which then replaces the dump in one rename.
+    /// HDF5 writes a new group's metadata into several places of the file; a run killed while
+    /// doing so in the dump itself could leave a file that opens but takes no new object. Here
+    /// a kill leaves the dump as it was, or with the whole layout.
+    private static func addLayoutInCopy(dump: String, plan: InterventionPlan, provenance: [String: String],
+                                        threads: Int) throws {
+        let staging = dump + ".intervention.partial", manager = FileManager.default
+        try? manager.removeItem(atPath: staging)
+        do {
+            do {
+                try manager.copyItem(atPath: dump, toPath: staging)
+            } catch {
+                throw InputError(file: dump, "cannot copy it to \(staging) to add the run's layout: \(error.localizedDescription)")
+            }
+            let copy = try HDF5File.open(staging, mode: .readWrite)
+            do {
+                try InterventionWriter(file: copy, plan: plan).createLayout(provenance: provenance, threads: threads)
+                try copy.close()
+            } catch {
+                try? copy.close()
+                throw error
+            }
+            guard rename(staging, dump) == 0 else {
+                throw InputError(file: staging, "cannot rename to \(dump): \(String(cString: strerror(errno)))")
+            }
+        } catch {
+            try? manager.removeItem(atPath: staging)
             throw error
         }
     }

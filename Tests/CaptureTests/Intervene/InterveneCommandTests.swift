@@ -184,14 +184,17 @@ final class InterveneCommandTests: XCTestCase {
         XCTAssertTrue(captured.succeeded, "\(captured)")
         let reference = scratch.path("reference.h5")
         try FileManager.default.copyItem(atPath: dump, toPath: reference)
+        let started = Date()
         XCTAssertTrue(try intervene(["--cie", "--batch-tokens", "40"], dump: reference).succeeded)
+        // Kills spread over the length of a whole run, whatever this machine's speed.
+        let runSeconds = Date().timeIntervalSince(started)
         let expected = try DumpSnapshot(path: reference)
         let capture = try captureContents(dump)
         var rng = SplitMix64(seed: 20240612)
         var kills = 0, survivedRows = 0
         for _ in 0..<8 {
             let running = try CaptureTool.start(["intervene", "--model", CaptureTool.tinyModel, "--dump", dump, "--cie", "--batch-tokens", "40"])
-            Thread.sleep(forTimeInterval: 0.02 + Double(rng.next() % 1000) / 1000 * 0.5)
+            Thread.sleep(forTimeInterval: 0.02 + Double(rng.next() % 1000) / 1000 * runSeconds)
             if running.process.isRunning { kill(running.process.processIdentifier, SIGKILL); kills += 1 }
             _ = running.finish()
             let after = try DumpSnapshot(path: dump)
