@@ -148,9 +148,9 @@ public final class Transformer: @unchecked Sendable {
 
         // After the last layer's attention, only the rows whose logits are asked for still matter
         // when nothing else is read (no hooks): the rest of that layer runs on those rows alone
-        // (docs/methods.md §22.6). `finalLayout` and `finalRows` describe the rows that leave the stack.
+        // (docs/methods.md §22.6). `finalLayout` describes the rows that leave the stack.
         let prunesLastLayer = hooks == nil && selection != .all
-        var finalLayout = batch, finalRows = n
+        var finalLayout = batch
 
         for (l, layer) in weights.layers.enumerated() {
             // Sequences are ordered by entry layer, so the ones in the stack at layer l are a
@@ -215,7 +215,6 @@ public final class Transformer: @unchecked Sendable {
                 })
                 n = kept.count
                 finalLayout = layout
-                finalRows = n
                 if n == 0 { break }
             }
             products[l].output.apply(z.pointer, lda: zWidth, attnOut.pointer, ldc: d, m: n)
@@ -251,7 +250,7 @@ public final class Transformer: @unchecked Sendable {
         for sequence in sequences { sequence.cache?.advance(by: sequence.tokens.count) }
 
         hooks?.run(.residFinal, shape: [n, d], values: x.pointer, layout: batch)
-        norm.statistics(x.pointer, rows: finalRows, width: d, scale: scale.pointer, mean: mean.pointer)
+        norm.statistics(x.pointer, rows: finalLayout.tokenCount, width: d, scale: scale.pointer, mean: mean.pointer)
         hooks?.run(.finalNormScale, shape: [n], values: scale.pointer, layout: batch)
         let logits = unembed(x.pointer, scale: scale.pointer, mean: mean.pointer, layout: finalLayout,
                              selection: selection, hooks: hooks)
