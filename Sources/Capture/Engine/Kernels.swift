@@ -8,14 +8,13 @@ import Shared
 // is CKernels' vectorised one, within 2 ulp (docs/methods.md §22), as in the attention softmax.
 
 enum Kernels {
-    /// Per-row RMSNorm scale s = 1 / sqrt(mean(x^2) + eps). x: [N, D] -> scale: [N]
+    /// Per-row RMSNorm scale s = 1 / sqrt(mean(x^2) + eps), the sum in CKernels' fixed
+    /// eight-lane order (docs/methods.md §22.7). x: [N, D] -> scale: [N]
     static func rmsScale(_ x: UnsafePointer<Float>, rows: Int, width: Int, epsilon: Float,
                          into scale: UnsafeMutablePointer<Float>) {
         ComputeThreads.forEach(chunks(rows)) { chunk in
             for r in range(chunk, of: rows) {
-                let row = x + r * width
-                var sum: Float = 0
-                for i in 0..<width { sum += row[i] * row[i] }
+                let sum = icl_sum_of_squares(x + r * width, width)
                 scale[r] = 1 / (sum / Float(width) + epsilon).squareRoot()
             }
         }
@@ -34,17 +33,14 @@ enum Kernels {
     }
 
     /// Per-row LayerNorm statistics: mean m and scale s = 1 / sqrt(mean((x - m)^2) + eps) (the
-    /// biased variance, as torch's LayerNorm). x: [N, D] -> mean, scale: [N]
+    /// biased variance, as torch's LayerNorm), the sums as in rmsScale. x: [N, D] -> mean, scale: [N]
     static func layerNormStatistics(_ x: UnsafePointer<Float>, rows: Int, width: Int, epsilon: Float,
                                     mean: UnsafeMutablePointer<Float>, scale: UnsafeMutablePointer<Float>) {
         ComputeThreads.forEach(chunks(rows)) { chunk in
             for r in range(chunk, of: rows) {
                 let row = x + r * width
-                var sum: Float = 0
-                for i in 0..<width { sum += row[i] }
-                let m = sum / Float(width)
-                var squares: Float = 0
-                for i in 0..<width { squares += (row[i] - m) * (row[i] - m) }
+                let m = icl_sum(row, width) / Float(width)
+                let squares = icl_centred_sum_of_squares(row, width, m)
                 mean[r] = m
                 scale[r] = 1 / (squares / Float(width) + epsilon).squareRoot()
             }

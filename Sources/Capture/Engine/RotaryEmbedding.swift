@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Rotary position embedding in Hugging Face's rotate_half convention: dimension i of a head
@@ -63,25 +64,10 @@ struct RotaryEmbedding: Sendable {
     }
 
     /// Rotates the first R values of `heads` consecutive heads of E values in each of `count`
-    /// rows in place. rows: [count, stride], the heads starting at column 0 of `rows`.
+    /// rows in place: q * cos + rotate_half(q) * sin, rotate_half(q) = [-q2, q1], each product
+    /// rounded before the sum as in torch. rows: [count, stride], the heads starting at column 0.
     func apply(_ rows: UnsafeMutablePointer<Float>, stride: Int, count: Int, heads: Int,
                cos: [Float], sin: [Float]) {
-        let half = rotaryDim / 2
-        cos.withUnsafeBufferPointer { c in
-            sin.withUnsafeBufferPointer { s in
-                for t in 0..<count {
-                    let ct = c.baseAddress! + t * half, st = s.baseAddress! + t * half
-                    for h in 0..<heads {
-                        let x = rows + t * stride + h * headDim
-                        for i in 0..<half {
-                            let a = x[i], b = x[i + half]
-                            // q * cos + rotate_half(q) * sin, rotate_half(q) = [-q2, q1]
-                            x[i] = a * ct[i] - b * st[i]
-                            x[i + half] = b * ct[i] + a * st[i]
-                        }
-                    }
-                }
-            }
-        }
+        icl_rotary(rows, stride, count, heads, headDim, rotaryDim / 2, cos, sin)
     }
 }

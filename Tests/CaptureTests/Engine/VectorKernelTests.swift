@@ -2,8 +2,9 @@ import CKernels
 import Foundation
 import XCTest
 
-/// CKernels' vectorised exp, softmax and SiLU against Double math, for both compiled variants
-/// of exp (the AVX2 + FMA one, when the CPU has it, and the baseline one).
+/// CKernels' vectorised exp, softmax, SiLU, GELU, row sums and rotary embedding against Double
+/// math (or the scalar formula), for both compiled variants of exp (the AVX2 + FMA one, when the
+/// CPU has it, and the baseline one).
 final class VectorKernelTests: XCTestCase {
     /// Distance in units in the last place between two finite positive floats.
     private func ulps(_ a: Float, _ b: Float) -> Int {
@@ -64,6 +65,59 @@ final class VectorKernelTests: XCTestCase {
                 let expected = (start..<end).contains(j) ? Foundation.exp(Double(scores[j]) - maximum) / sum : 0
                 XCTAssertEqual(Double(row[j]), expected, accuracy: 1e-6 * max(expected, 1e-30) + 1e-9,
                                "[\(start), \(end)) of \(width), entry \(j)")
+            }
+        }
+    }
+
+    /// The norms' row sums against Double sums, for every length from 0 to 80 (each mix of the
+    /// 32-float blocks, the 8-float blocks and the tail) and SmolLM2's and Gemma 3's widths.
+    func testRowSumsAgreeWithDoubleSumsForEveryTailLength() {
+        for count in Array(0...80) + [576, 640] {
+            let x = (0..<count).map { Float(sin(Double($0) * 0.37) * 3 + 0.5) }
+            let values = x.map(Double.init)
+            let sum = values.reduce(0, +), squares = values.reduce(0) { $0 + $1 * $1 }
+            let mean = count == 0 ? 0 : Float(sum / Double(count))
+            let centred = values.reduce(0) { $0 + ($1 - Double(mean)) * ($1 - Double(mean)) }
+            let magnitude = values.reduce(0) { $0 + abs($1) }
+            XCTAssertEqual(Double(icl_sum(x, count)), sum, accuracy: 1e-6 * magnitude + 1e-30, "sum of \(count)")
+            XCTAssertEqual(Double(icl_sum_of_squares(x, count)), squares, accuracy: 1e-6 * squares + 1e-30,
+                           "sum of squares of \(count)")
+            XCTAssertEqual(Double(icl_centred_sum_of_squares(x, count, mean)), centred,
+                           accuracy: 1e-6 * squares + 1e-30, "centred sum of squares of \(count)")
+        }
+        // The padded tail contributes nothing: a mean far from the values would show (0 - mean)^2.
+        let three: [Float] = [1, 2, 3]
+        XCTAssertEqual(icl_centred_sum_of_squares(three, 3, 2), 2)
+        XCTAssertEqual(icl_sum_of_squares(three, 3), 14)
+    }
+
+    /// The rotary kernel against torch's formula written out in scalar Swift (which forms no
+    /// fused multiply-add), bit for bit: every half from 1 to 19 (vector bodies and tails),
+    /// partial rotary (values beyond 2 * half untouched) and a row stride wider than the heads.
+    func testRotaryMatchesTheScalarFormulaBitForBit() {
+        for half in 1...19 {
+            for (headDim, heads, count) in [(2 * half, 3, 4), (2 * half + 5, 2, 3)] {
+                let stride = heads * headDim + 7
+                let rows = (0..<count * stride).map { Float(cos(Double($0) * 0.61) * 2) }
+                let cosines = (0..<count * half).map { Float(cos(Double($0) * 0.13)) }
+                let sines = (0..<count * half).map { Float(sin(Double($0) * 0.13)) }
+                var expected = rows
+                for t in 0..<count {
+                    for h in 0..<heads {
+                        let base = t * stride + h * headDim
+                        for i in 0..<half {
+                            let a = rows[base + i], b = rows[base + i + half]
+                            let c = cosines[t * half + i], s = sines[t * half + i]
+                            let left = a * c, right = b * s, upper = b * c, lower = a * s
+                            expected[base + i] = left - right
+                            expected[base + i + half] = upper + lower
+                        }
+                    }
+                }
+                var rotated = rows
+                icl_rotary(&rotated, stride, count, heads, headDim, half, cosines, sines)
+                XCTAssertEqual(rotated.map(\.bitPattern), expected.map(\.bitPattern),
+                               "half \(half), head size \(headDim)")
             }
         }
     }
