@@ -1,3 +1,4 @@
+import CKernels
 import Shared
 
 // Legend: N rows, H heads in a row, E = head_dim.
@@ -16,12 +17,16 @@ struct HeadNorm {
             for t in (count * chunk / parts)..<(count * (chunk + 1) / parts) {
                 for head in 0..<heads {
                     let x = rows + t * stride + head * e
-                    var sum: Float = 0
-                    for i in 0..<e { sum += x[i] * x[i] }
-                    let s = 1 / (sum / Float(e) + epsilon).squareRoot()
+                    let s = scale(x, headDim: e)
                     for i in 0..<e { x[i] = g[i] * (x[i] * s) }
                 }
             }
         }
+    }
+
+    /// A head's scale 1 / sqrt(mean(x^2) + eps), the sum as Kernels.rmsScale's (docs/methods.md
+    /// §22.7); the reverse pass recomputes it with this same function.
+    func scale(_ x: UnsafePointer<Float>, headDim e: Int) -> Float {
+        1 / (icl_sum_of_squares(x, e) / Float(e) + epsilon).squareRoot()
     }
 }

@@ -35,12 +35,9 @@ extension HeadNorm {
             for t in (count * chunk / parts)..<(count * (chunk + 1) / parts) {
                 for head in 0..<heads {
                     let xh = x + t * stride + head * e, d = dy + t * stride + head * e
-                    var sum: Float = 0, dot: Float = 0
-                    for i in 0..<e {
-                        sum += xh[i] * xh[i]
-                        dot += g[i] * d[i] * xh[i]
-                    }
-                    let s = 1 / (sum / Float(e) + epsilon).squareRoot()
+                    var dot: Float = 0
+                    for i in 0..<e { dot += g[i] * d[i] * xh[i] }
+                    let s = scale(xh, headDim: e)
                     let coefficient = s * s * s * dot / Float(e)
                     for i in 0..<e { d[i] = s * g[i] * d[i] - coefficient * xh[i] }
                 }
