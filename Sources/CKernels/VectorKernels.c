@@ -42,14 +42,6 @@ int icl_cpu_has_avx2_fma(void) {
 
 void icl_exp(const float *x, float *y, size_t count) { DISPATCH(exp, x, y, count); }
 
-float icl_sum_of_squares(const float *x, size_t count) { return DISPATCH(sumOfSquares, x, count); }
-
-float icl_sum(const float *x, size_t count) { return DISPATCH(sumOf, x, count); }
-
-float icl_centred_sum_of_squares(const float *x, size_t count, float mean) {
-    return DISPATCH(centredSumOfSquares, x, count, mean);
-}
-
 void icl_rotary(float *rows, size_t stride, size_t count, size_t heads, size_t headDim, size_t half, const float *cos,
                 const float *sin) {
     DISPATCH(rotary, rows, stride, count, heads, headDim, half, cos, sin);

@@ -194,61 +194,6 @@ static ICL_TARGET void ICL_NAME(geluTanhMulBackward)(const float *gate, const fl
     }
 }
 
-/// Sum of x[i]^2, i < count: four 8-lane accumulators over blocks of 32, then one block of 8 at a
-/// time, then the zero-padded tail; combined (a0 + a1) + (a2 + a3) and across lanes pairwise.
-static ICL_TARGET float ICL_NAME(sumOfSquares)(const float *x, size_t count) {
-    f8 a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-    size_t i = 0;
-    for (; i + 32 <= count; i += 32) {
-        f8 v0 = ICL_NAME(load)(x + i), v1 = ICL_NAME(load)(x + i + 8);
-        f8 v2 = ICL_NAME(load)(x + i + 16), v3 = ICL_NAME(load)(x + i + 24);
-        a0 += v0 * v0, a1 += v1 * v1, a2 += v2 * v2, a3 += v3 * v3;
-    }
-    for (; i + 8 <= count; i += 8) {
-        f8 v = ICL_NAME(load)(x + i);
-        a0 += v * v;
-    }
-    if (i < count) {
-        f8 v = ICL_NAME(loadTail)(x + i, count - i, 0);
-        a1 += v * v;
-    }
-    return ICL_NAME(sum)((a0 + a1) + (a2 + a3));
-}
-
-/// Sum of x[i], i < count, in sumOfSquares's order.
-static ICL_TARGET float ICL_NAME(sumOf)(const float *x, size_t count) {
-    f8 a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-    size_t i = 0;
-    for (; i + 32 <= count; i += 32) {
-        a0 += ICL_NAME(load)(x + i), a1 += ICL_NAME(load)(x + i + 8);
-        a2 += ICL_NAME(load)(x + i + 16), a3 += ICL_NAME(load)(x + i + 24);
-    }
-    for (; i + 8 <= count; i += 8) a0 += ICL_NAME(load)(x + i);
-    if (i < count) a1 += ICL_NAME(loadTail)(x + i, count - i, 0);
-    return ICL_NAME(sum)((a0 + a1) + (a2 + a3));
-}
-
-/// Sum of (x[i] - mean)^2, i < count, in sumOfSquares's order (the padded tail lanes are
-/// masked, not (0 - mean)^2).
-static ICL_TARGET float ICL_NAME(centredSumOfSquares)(const float *x, size_t count, float mean) {
-    f8 a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-    size_t i = 0;
-    for (; i + 32 <= count; i += 32) {
-        f8 v0 = ICL_NAME(load)(x + i) - mean, v1 = ICL_NAME(load)(x + i + 8) - mean;
-        f8 v2 = ICL_NAME(load)(x + i + 16) - mean, v3 = ICL_NAME(load)(x + i + 24) - mean;
-        a0 += v0 * v0, a1 += v1 * v1, a2 += v2 * v2, a3 += v3 * v3;
-    }
-    for (; i + 8 <= count; i += 8) {
-        f8 v = ICL_NAME(load)(x + i) - mean;
-        a0 += v * v;
-    }
-    if (i < count) {
-        f8 v = ICL_NAME(loadTail)(x + i, count - i, mean) - mean;
-        a1 += v * v;
-    }
-    return ICL_NAME(sum)((a0 + a1) + (a2 + a3));
-}
-
 /// Rotary embedding of the first 2 * half values of `heads` heads of headDim values in each of
 /// `count` rows (row stride `stride`), in place: x_i <- x_i cos - x_{i+half} sin,
 /// x_{i+half} <- x_{i+half} cos + x_i sin, with row t's cos and sin at cos + t * half. Each

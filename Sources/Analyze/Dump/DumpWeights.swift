@@ -126,9 +126,7 @@ public struct DumpWeights: Sendable {
     public func finalNormScale(_ x: UnsafePointer<Float>) -> Float {
         guard finalNormKind == .layer else { return 1 / (VectorMath.sumOfSquares(x, count: dModel) / Float(dModel) + epsilon).squareRoot() }
         let mean = VectorMath.sum(x, count: dModel) / Float(dModel)
-        var squares: Float = 0
-        for j in 0..<dModel { squares += (x[j] - mean) * (x[j] - mean) }
-        return 1 / (squares / Float(dModel) + epsilon).squareRoot()
+        return 1 / (VectorMath.centredSumOfSquares(x, mean: mean, count: dModel) / Float(dModel) + epsilon).squareRoot()
     }
 
     /// The final norm of x ([D]) with scale s into out ([D]): s gamma ⊙ x, or s gamma ⊙ (x - mean(x)) + beta.

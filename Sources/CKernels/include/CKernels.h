@@ -1,7 +1,7 @@
 // Vectorised kernels of the forward and reverse passes: exp, the attention softmax, SiLU, the
-// tanh GELU, the norms' row sums and the rotary embedding. The source is written once with clang
-// vector types and compiled twice, for AVX2 + FMA and for the baseline x86-64 (or any other)
-// target; the first call picks the variant the CPU supports. Accuracy: see docs/methods.md (fast exp).
+// tanh GELU and the rotary embedding. The source is written once with clang vector types and
+// compiled twice, for AVX2 + FMA and for the baseline x86-64 (or any other) target; the first
+// call picks the variant the CPU supports. Accuracy: see docs/methods.md (fast exp).
 #ifndef ICL_CKERNELS_H
 #define ICL_CKERNELS_H
 
@@ -37,12 +37,6 @@ void icl_gelu_tanh_backward(const float *x, const float *dy, float *dx, size_t c
 /// dup[i] = dact[i] * gelu_tanh(gate[i]) (the forward's value bit for bit).
 void icl_gelu_tanh_mul_backward(const float *gate, const float *up, const float *dact, float *dgate, float *dup,
                                 size_t count);
-
-/// Row reductions of the norms: the sum of x[i]^2, of x[i], and of (x[i] - mean)^2 for i < count,
-/// each with eight-lane partial sums in a fixed order (so a row's result depends on its values alone).
-float icl_sum_of_squares(const float *x, size_t count);
-float icl_sum(const float *x, size_t count);
-float icl_centred_sum_of_squares(const float *x, size_t count, float mean);
 
 /// Rotary embedding in place (rotate_half convention): in each of `count` rows (row stride
 /// `stride`) and each of `heads` heads of headDim values from the row's start, value i < half

@@ -1,4 +1,3 @@
-import CKernels
 import Shared
 
 // Legend: N rows, H heads in a row, E = head_dim.
@@ -27,6 +26,6 @@ struct HeadNorm {
     /// A head's scale 1 / sqrt(mean(x^2) + eps), the sum as Kernels.rmsScale's (docs/methods.md
     /// §22.7); the reverse pass recomputes it with this same function.
     func scale(_ x: UnsafePointer<Float>, headDim e: Int) -> Float {
-        1 / (icl_sum_of_squares(x, e) / Float(e) + epsilon).squareRoot()
+        1 / (VectorMath.sumOfSquares(x, count: e) / Float(e) + epsilon).squareRoot()
     }
 }

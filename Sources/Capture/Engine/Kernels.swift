@@ -8,13 +8,13 @@ import Shared
 // is CKernels' vectorised one, within 2 ulp (docs/methods.md §22), as in the attention softmax.
 
 enum Kernels {
-    /// Per-row RMSNorm scale s = 1 / sqrt(mean(x^2) + eps), the sum in CKernels' fixed
-    /// eight-lane order (docs/methods.md §22.7). x: [N, D] -> scale: [N]
+    /// Per-row RMSNorm scale s = 1 / sqrt(mean(x^2) + eps), the sum in VectorMath's eight lanes
+    /// (docs/methods.md §22.7). x: [N, D] -> scale: [N]
     static func rmsScale(_ x: UnsafePointer<Float>, rows: Int, width: Int, epsilon: Float,
                          into scale: UnsafeMutablePointer<Float>) {
         ComputeThreads.forEach(chunks(rows)) { chunk in
             for r in range(chunk, of: rows) {
-                let sum = icl_sum_of_squares(x + r * width, width)
+                let sum = VectorMath.sumOfSquares(x + r * width, count: width)
                 scale[r] = 1 / (sum / Float(width) + epsilon).squareRoot()
             }
         }
@@ -39,8 +39,8 @@ enum Kernels {
         ComputeThreads.forEach(chunks(rows)) { chunk in
             for r in range(chunk, of: rows) {
                 let row = x + r * width
-                let m = icl_sum(row, width) / Float(width)
-                let squares = icl_centred_sum_of_squares(row, width, m)
+                let m = VectorMath.sum(row, count: width) / Float(width)
+                let squares = VectorMath.centredSumOfSquares(row, mean: m, count: width)
                 mean[r] = m
                 scale[r] = 1 / (squares / Float(width) + epsilon).squareRoot()
             }

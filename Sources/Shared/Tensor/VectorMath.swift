@@ -28,6 +28,25 @@ public enum VectorMath {
         dot(a, a, count: count)
     }
 
+    /// sum_j (a[j] - mean)^2 over `count` floats (LayerNorm's variance).
+    @inlinable
+    public static func centredSumOfSquares(_ a: UnsafePointer<Float>, mean: Float, count: Int) -> Float {
+        var lanes = SIMD8<Float>()
+        var j = 0
+        let raw = UnsafeRawPointer(a), centre = SIMD8<Float>(repeating: mean)
+        while j + 8 <= count {
+            let x = raw.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self) - centre
+            lanes += x * x
+            j += 8
+        }
+        var total = lanes.sum()
+        while j < count {
+            total += (a[j] - mean) * (a[j] - mean)
+            j += 1
+        }
+        return total
+    }
+
     /// sum_j a[j] over `count` floats.
     @inlinable
     public static func sum(_ a: UnsafePointer<Float>, count: Int) -> Float {
